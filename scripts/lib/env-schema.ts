@@ -1,0 +1,74 @@
+// The one typed schema of production configuration. env/production.env.example is checked
+// against it by a test, so every variable here is documented there and nowhere else.
+
+export interface VarSpec {
+  readonly name: string;
+  /** One line: what it is and where to find it. Printed in the example file and in errors. */
+  readonly description: string;
+  /** A valid placeholder for the example file; empty for secrets. */
+  readonly example: string;
+  readonly secret?: boolean;
+  readonly default?: string;
+  /** Returns what is wrong with a value and how to fix it, or null when it is fine. */
+  readonly check?: (value: string) => string | null;
+}
+
+const pattern =
+  (re: RegExp, expected: string) =>
+  (value: string): string | null =>
+    re.test(value) ? null : `expected ${expected}`;
+
+export const PRODUCTION_VARS: readonly VarSpec[] = [
+  {
+    name: 'PROJECT_ID',
+    description: 'Google Cloud project id that hosts production (the id, not the display name).',
+    example: 'mindmirror-prod',
+    check: pattern(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'a project id: 6-30 lowercase letters, digits or hyphens, starting with a letter'),
+  },
+  {
+    name: 'REGION',
+    description: 'Region for Cloud Run, Memorystore and Artifact Registry.',
+    example: 'us-central1',
+    default: 'us-central1',
+    check: pattern(/^[a-z]+-[a-z]+[0-9]+$/, 'a region such as us-central1 or europe-west1'),
+  },
+  {
+    name: 'STATE_BUCKET',
+    description: 'GCS bucket that holds OpenTofu state (created by make production-bootstrap; versioning on).',
+    example: 'mindmirror-prod-tfstate',
+    check: pattern(/^[a-z0-9][a-z0-9_.-]{1,61}[a-z0-9]$/, 'a bucket name without the gs:// prefix: 3-63 lowercase letters, digits, dots, hyphens or underscores'),
+  },
+  {
+    name: 'STATE_PREFIX',
+    description: 'Folder inside STATE_BUCKET for this environment\'s state.',
+    example: 'mindmirror/production',
+    default: 'mindmirror/production',
+    check: pattern(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, 'a path without leading or trailing slashes, e.g. mindmirror/production'),
+  },
+  {
+    name: 'SUPABASE_PROJECT_REF',
+    description: 'Reference of the dedicated production Supabase project (Dashboard > Project Settings > General).',
+    example: 'abcdefghijklmnopqrst',
+    check: pattern(/^[a-z]{20}$/, 'the 20 lowercase letters of the project reference'),
+  },
+  {
+    name: 'SUPABASE_ACCESS_TOKEN',
+    description: 'Supabase personal access token for the CLI (Dashboard > Account > Access Tokens). Secret.',
+    example: '',
+    secret: true,
+    check: pattern(/^sbp_(oauth_)?[a-f0-9]{40}$/, 'a token that starts with sbp_ followed by 40 hex characters'),
+  },
+  {
+    name: 'SUPABASE_DB_PASSWORD',
+    description: 'Database password of the production Supabase project, used by `supabase db push`. Secret.',
+    example: '',
+    secret: true,
+    check: (value) => (value.length >= 12 ? null : 'expected at least 12 characters'),
+  },
+  {
+    name: 'IMAGE_TAG',
+    description: 'Container image tag to deploy (a release tag such as v1.4.0, or a commit SHA).',
+    example: 'v0.1.0',
+    check: pattern(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, 'a container tag: letters, digits, _, . or -, at most 128 characters'),
+  },
+];

@@ -1,0 +1,117 @@
+// What a runbook is: an ordered list of named steps, each with the commands it runs. The same
+// description drives the script, its --dry-run, and the mirror test against the written runbook.
+
+import type { Command, Var } from './command.ts';
+import type { CommandResult } from './exec.ts';
+import type { Config } from './config.ts';
+
+export interface CheckRow {
+  readonly check: string;
+  readonly needed: string;
+  readonly found: string;
+  readonly ok: boolean;
+  /** How to fix it; shown under the table when the check fails. */
+  readonly hint?: string;
+}
+
+export interface CheckSpec {
+  /** Short name for the table's first column. */
+  readonly name: string;
+  readonly needed: string;
+  /** Ids of checks that must pass before this one means anything (e.g. gcloud before its account). */
+  readonly needs?: readonly string[];
+  evaluate(results: readonly CommandResult[], ctx: StepContext): Omit<CheckRow, 'check' | 'needed'>;
+}
+
+export interface StepOutcome {
+  status?: 'ok' | 'warn' | 'skip';
+  note?: string;
+}
+
+export interface StepContext {
+  readonly config: Config;
+  readonly env: NodeJS.ProcessEnv;
+  /** Run one of this step's declared commands; throws StepFailure unless its exit code is ok. */
+  run(command: Command): Promise<CommandResult>;
+  /** Run several declared commands at once; throws the first failure after all have finished. */
+  runConcurrently(commands: readonly Command[]): Promise<CommandResult[]>;
+  /** Run a declared command and return its result whatever the exit code. */
+  attempt(command: Command): Promise<CommandResult>;
+  /** The value of a variable (config or captured). */
+  value(v: Var): string;
+  setValue(v: Var, value: string, secret?: boolean): void;
+  /** Ask before something destructive; see confirm.ts for who answers. */
+  confirm(question: string): Promise<void>;
+  print(text: string): void;
+  /** Scratch space shared by the steps of one run (e.g. revisions recorded before apply). */
+  readonly state: Map<string, unknown>;
+  readonly signal: AbortSignal;
+}
+
+export interface Step {
+  /** Stable id; the runbook anchor is `<runbook id>.<step id>`. */
+  readonly id: string;
+  /** The heading this step has in the runbook. */
+  readonly title: string;
+  /** Every command the step may run, in runbook order. Nothing else is ever executed. */
+  readonly commands: readonly Command[];
+  /** Custom logic over the declared commands; the default runs them in order. */
+  run?(ctx: StepContext): Promise<StepOutcome | void>;
+  /** A check contributes a row to the table instead of stopping the run on its own. */
+  readonly check?: CheckSpec;
+  /** Asked before the step runs; answered by --yes, YES=1 or CI=true. */
+  readonly confirm?: string;
+  /** Return a reason to skip the step, or null to run it. */
+  skipIf?(ctx: StepContext): string | null;
+  /** Runs even after a failure or an interrupt (releasing a lock). */
+  readonly always?: boolean;
+}
+
+export interface Runbook {
+  /** Anchor of the runbook's section in docs/infrastructure/production-deployment.md. */
+  readonly id: string;
+  readonly title: string;
+  /** The make target that runs it. */
+  readonly make: string;
+  readonly steps: readonly Step[];
+  /** Config variables needed beyond those the commands reference. */
+  readonly requires?: readonly string[];
+}
+
+/** Raised by a step to stop the run; the engine turns it into the failure report. */
+export class StepFailure extends Error {
+  constructor(
+    message: string,
+    readonly result?: CommandResult,
+  ) {
+    super(message);
+  }
+}
+
+export function defineRunbook(runbook: Runbook): Runbook {
+  const seen = new Set<string>();
+  for (const step of runbook.steps) {
+    if (!/^[a-z0-9][a-z0-9-]*$/.test(step.id)) throw new Error(`${runbook.id}: step id "${step.id}" must be lowercase words joined by hyphens`);
+    if (seen.has(step.id)) throw new Error(`${runbook.id}: step id "${step.id}" is used twice`);
+    seen.add(step.id);
+    for (const need of step.check?.needs ?? []) {
+      if (!seen.has(need)) throw new Error(`${runbook.id}.${step.id} needs check "${need}", which must come before it`);
+    }
+  }
+  return runbook;
+}
+
+export function anchorOf(runbook: Runbook, step: Step): string {
+  return `${runbook.id}.${step.id}`;
+}
+
+/** Config variables a runbook's commands reference, plus the ones it declares. */
+export function configVarsOf(runbook: Runbook): Set<string> {
+  const names = new Set<string>(runbook.requires ?? []);
+  for (const step of runbook.steps) {
+    for (const command of step.commands) {
+      for (const v of command.vars()) if (v.source === 'config') names.add(v.name);
+    }
+  }
+  return names;
+}
