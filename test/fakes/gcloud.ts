@@ -1,0 +1,611 @@
+// A stand-in for `gcloud` that keeps state in FAKE_CLOUD_DIR. It accepts only the flags the
+// real CLI has for each command (a test runs every spec here through the real gcloud), exits
+// 2 on a usage error like the real one, 1 on an API error, and 70 for anything the fake does
+// not implement, so a gap in the fake can never pass for a real answer.
+
+import { readFileSync, writeFileSync } from 'node:fs';
+import { applyFilter, formatOutput, UnsupportedByFake } from './gcloud-format.ts';
+import {
+  deleteObject,
+  liveObject,
+  putObject,
+  recordCall,
+  takeFault,
+  withCloud,
+  readCloud,
+  type Bucket,
+  type FakeCloud,
+  type RunService,
+} from './store.ts';
+
+type Arity = 'bool' | 'value';
+interface Parsed {
+  positionals: string[];
+  flags: Map<string, string | true | false>;
+}
+interface Outcome {
+  exit: number;
+  stdout?: string;
+  stderr?: string;
+  /** A resource (describe) or resources (list), printed according to --format. */
+  data?: unknown;
+}
+interface CommandSpec {
+  flags: Record<string, Arity>;
+  positionals: [number, number];
+  /** Groups of flags that cannot be used together (gcloud exits 2). */
+  exclusive?: string[][];
+  /** Flags gcloud requires (exits 2 without them). */
+  required?: string[];
+  isList?: boolean;
+  run(args: Parsed, cloud: FakeCloud): Outcome;
+}
+
+export const GLOBAL_FLAGS: Record<string, Arity> = {
+  '--project': 'value',
+  '--format': 'value',
+  '--quiet': 'bool',
+  '--verbosity': 'value',
+  '--account': 'value',
+  '--configuration': 'value',
+  '--impersonate-service-account': 'value',
+  '--billing-project': 'value',
+  '--log-http': 'bool',
+  '--user-output-enabled': 'bool',
+  '--flatten': 'value',
+  '--trace-token': 'value',
+  '--access-token-file': 'value',
+};
+const SHORT: Record<string, string> = { '-q': '--quiet', '-a': '--all-versions', '-l': '--long', '-r': '--recursive', '-n': '--no-clobber' };
+const LIST_FLAGS: Record<string, Arity> = { '--filter': 'value', '--limit': 'value', '--page-size': 'value', '--sort-by': 'value' };
+
+const ok = (stdout = '', stderr = ''): Outcome => ({ exit: 0, stdout, stderr });
+const apiError = (command: string, message: string): Outcome => ({ exit: 1, stderr: `ERROR: (gcloud.${command}) ${message}\n` });
+
+function needAccount(cloud: FakeCloud, command: string): Outcome | null {
+  if (cloud.account) return null;
+  return {
+    exit: 1,
+    stderr: `ERROR: (gcloud.${command}) You do not currently have an active account selected.\nPlease run:\n\n  $ gcloud auth login\n\nto obtain new credentials.\n`,
+  };
+}
+
+function projectOf(args: Parsed): string | undefined {
+  const p = args.flags.get('--project');
+  return typeof p === 'string' ? p : undefined;
+}
+
+function flag(args: Parsed, name: string): string | undefined {
+  const v = args.flags.get(name);
+  return typeof v === 'string' ? v : undefined;
+}
+
+function parseGs(url: string): { bucket: string; object: string; generation?: number } | null {
+  const m = /^gs:\/\/([^/#]+)\/?([^#]*)(?:#(\d+))?$/.exec(url);
+  if (!m) return null;
+  return { bucket: m[1]!, object: m[2]!, generation: m[3] ? Number(m[3]) : undefined };
+}
+
+function bucketOr404(cloud: FakeCloud, name: string, command: string): Bucket | Outcome {
+  const b = cloud.buckets[name];
+  return b ?? apiError(command, `HTTPError 404: The specified bucket does not exist.`);
+}
+
+const isOutcome = (x: unknown): x is Outcome => typeof x === 'object' && x !== null && 'exit' in x;
+
+function serviceKey(region: string, name: string) {
+  return `${region}/${name}`;
+}
+
+function serviceJson(name: string, svc: RunService) {
+  const ready = svc.revisions.filter((r) => r.ready);
+  const latestReady = ready[ready.length - 1];
+  const latestCreated = svc.revisions[svc.revisions.length - 1];
+  const traffic = svc.traffic.map((t) => ({
+    revisionName: t.latest ? latestReady?.name : t.revisionName,
+    percent: t.percent,
+    ...(t.latest ? { latestRevision: true } : {}),
+  }));
+  return {
+    apiVersion: 'serving.knative.dev/v1',
+    kind: 'Service',
+    metadata: { name, annotations: { 'run.googleapis.com/ingress': svc.ingress }, labels: { 'cloud.googleapis.com/location': svc.region } },
+    spec: { template: { spec: { containers: [{ image: latestCreated?.image }] } }, traffic },
+    status: {
+      url: svc.url,
+      latestReadyRevisionName: latestReady?.name,
+      latestCreatedRevisionName: latestCreated?.name,
+      conditions: [{ type: 'Ready', status: latestCreated?.ready ? 'True' : 'False' }],
+      traffic,
+    },
+  };
+}
+
+const COMMANDS: Record<string, CommandSpec> = {
+  version: {
+    flags: {},
+    positionals: [0, 0],
+    run: () => ({ exit: 0, data: { 'Google Cloud SDK': '528.0.0', core: '2025.06.20' } }),
+  },
+  'auth list': {
+    flags: { ...LIST_FLAGS, '--filter-account': 'value' },
+    positionals: [0, 0],
+    isList: true,
+    run: (_a, cloud) => ok('', cloud.account ? '' : 'No credentialed accounts.\n'),
+  },
+  'auth application-default print-access-token': {
+    flags: { '--scopes': 'value' },
+    positionals: [0, 0],
+    run: (_a, cloud) =>
+      cloud.adc
+        ? ok(`ya29.fake-adc-token-${'x'.repeat(40)}\n`)
+        : apiError('auth.application-default.print-access-token', 'Your default credentials were not found. To set up Application Default Credentials, see https://cloud.google.com/docs/authentication/external/set-up-adc for more information.'),
+  },
+  'config get-value': {
+    flags: {},
+    positionals: [1, 1],
+    run: (a, cloud) => ok(a.positionals[0] === 'account' && cloud.account ? `${cloud.account}\n` : '', '(unset)\n'),
+  },
+  'projects describe': {
+    flags: {},
+    positionals: [1, 1],
+    run: (a, cloud) => {
+      const denied = needAccount(cloud, 'projects.describe');
+      if (denied) return denied;
+      const id = a.positionals[0]!;
+      const p = cloud.projects[id];
+      if (!p) return apiError('projects.describe', `[${cloud.account}] does not have permission to access projects instance [${id}] (or it may not exist)`);
+      return { exit: 0, data: { projectId: id, lifecycleState: p.lifecycleState, name: id, projectNumber: '123456789012' } };
+    },
+  },
+  'services list': {
+    flags: { ...LIST_FLAGS, '--enabled': 'bool', '--available': 'bool' },
+    positionals: [0, 0],
+    exclusive: [['--enabled', '--available']],
+    isList: true,
+    run: (a, cloud) => {
+      const denied = needAccount(cloud, 'services.list');
+      if (denied) return denied;
+      const p = cloud.projects[projectOf(a) ?? ''];
+      if (!p) return apiError('services.list', 'PERMISSION_DENIED: Permission denied to list services for consumer container');
+      return { exit: 0, data: p.apis.map((name) => ({ config: { name }, state: 'ENABLED' })) };
+    },
+  },
+  'services enable': {
+    flags: { '--async': 'bool' },
+    positionals: [1, 100],
+    run: (a, cloud) => {
+      const denied = needAccount(cloud, 'services.enable');
+      if (denied) return denied;
+      const p = cloud.projects[projectOf(a) ?? ''];
+      if (!p) return apiError('services.enable', 'PERMISSION_DENIED: Not found or permission denied for service(s)');
+      for (const api of a.positionals) if (!p.apis.includes(api)) p.apis.push(api);
+      return ok('', 'Operation finished successfully.\n');
+    },
+  },
+  'storage buckets describe': {
+    flags: { '--raw': 'bool' },
+    positionals: [1, 1],
+    run: (a, cloud) => {
+      const denied = needAccount(cloud, 'storage.buckets.describe');
+      if (denied) return denied;
+      const url = parseGs(a.positionals[0]!);
+      if (!url) return { exit: 1, stderr: 'ERROR: (gcloud.storage.buckets.describe) Expected a bucket URL\n' };
+      const b = bucketOr404(cloud, url.bucket, 'storage.buckets.describe');
+      if (isOutcome(b)) return b;
+      return {
+        exit: 0,
+        data: {
+          name: url.bucket,
+          storage_url: `gs://${url.bucket}/`,
+          location: b.location.toUpperCase(),
+          versioning_enabled: b.versioning,
+          uniform_bucket_level_access: b.uniformAccess,
+          public_access_prevention: b.publicAccessPrevention,
+        },
+      };
+    },
+  },
+  'storage buckets create': {
+    flags: { '--location': 'value', '--uniform-bucket-level-access': 'bool', '--public-access-prevention': 'bool', '--default-storage-class': 'value' },
+    positionals: [1, 1],
+    run: (a, cloud) => {
+      const denied = needAccount(cloud, 'storage.buckets.create');
+      if (denied) return denied;
+      const url = parseGs(a.positionals[0]!);
+      if (!url) return { exit: 1, stderr: 'ERROR: (gcloud.storage.buckets.create) Expected a bucket URL\n' };
+      if (cloud.buckets[url.bucket]) return apiError('storage.buckets.create', `HTTPError 409: Your previous request to create the named bucket succeeded and you already own it.`);
+      cloud.buckets[url.bucket] = {
+        location: flag(a, '--location') ?? 'us',
+        versioning: false,
+        uniformAccess: a.flags.get('--uniform-bucket-level-access') === true,
+        publicAccessPrevention: a.flags.get('--public-access-prevention') === true ? 'enforced' : 'inherited',
+        objects: {},
+      };
+      return ok('', `Creating gs://${url.bucket}/...\n`);
+    },
+  },
+  'storage buckets update': {
+    flags: { '--versioning': 'bool', '--uniform-bucket-level-access': 'bool', '--public-access-prevention': 'bool' },
+    positionals: [1, 1],
+    run: (a, cloud) => {
+      const denied = needAccount(cloud, 'storage.buckets.update');
+      if (denied) return denied;
+      const url = parseGs(a.positionals[0]!);
+      const b = url && bucketOr404(cloud, url.bucket, 'storage.buckets.update');
+      if (!b) return { exit: 1, stderr: 'ERROR: (gcloud.storage.buckets.update) Expected a bucket URL\n' };
+      if (isOutcome(b)) return b;
+      const v = a.flags.get('--versioning');
+      if (v !== undefined) b.versioning = v === true;
+      const u = a.flags.get('--uniform-bucket-level-access');
+      if (u !== undefined) b.uniformAccess = u === true;
+      const pap = a.flags.get('--public-access-prevention');
+      if (pap !== undefined) b.publicAccessPrevention = pap === true ? 'enforced' : 'inherited';
+      return ok('', `Updating gs://${url!.bucket}/...\n`);
+    },
+  },
+  'storage cp': {
+    flags: { '--if-generation-match': 'value', '--if-metageneration-match': 'value', '--no-clobber': 'bool' },
+    positionals: [2, 2],
+    run: (a, cloud) => {
+      const denied = needAccount(cloud, 'storage.cp');
+      if (denied) return denied;
+      const [src, dst] = a.positionals as [string, string];
+      const s = parseGs(src);
+      const d = parseGs(dst);
+      let data: Buffer;
+      if (s) {
+        const b = bucketOr404(cloud, s.bucket, 'storage.cp');
+        if (isOutcome(b)) return b;
+        const gen = s.generation !== undefined ? b.objects[s.object]?.find((g) => g.generation === s.generation) : liveObject(b, s.object);
+        if (!gen) return apiError('storage.cp', `The following URLs matched no objects or files:\n-${src}`);
+        data = Buffer.from(gen.data, 'base64');
+      } else {
+        try {
+          data = src === '-' ? readFileSync(0) : readFileSync(src);
+        } catch {
+          return apiError('storage.cp', `The following URLs matched no objects or files:\n-${src}`);
+        }
+      }
+      if (d) {
+        const b = bucketOr404(cloud, d.bucket, 'storage.cp');
+        if (isOutcome(b)) return b;
+        const existing = liveObject(b, d.object);
+        const match = flag(a, '--if-generation-match');
+        if (match !== undefined && String(existing?.generation ?? 0) !== match) {
+          return apiError('storage.cp', 'HTTPError 412: At least one of the pre-conditions you specified did not hold.');
+        }
+        if (a.flags.get('--no-clobber') === true && existing) return ok('', `Skipping existing destination item (no-clobber): ${dst}\n`);
+        putObject(cloud, b, d.object, data);
+      } else if (dst === '-') {
+        return ok(data.toString('utf8'));
+      } else {
+        writeFileSync(dst, data, { mode: 0o600 });
+      }
+      return ok('', `Copying ${src} to ${dst}\n  Completed files 1/1\n`);
+    },
+  },
+  'storage cat': {
+    flags: {},
+    positionals: [1, 1],
+    run: (a, cloud) => {
+      const denied = needAccount(cloud, 'storage.cat');
+      if (denied) return denied;
+      const s = parseGs(a.positionals[0]!);
+      if (!s) return apiError('storage.cat', 'Expected a cloud URL');
+      const b = bucketOr404(cloud, s.bucket, 'storage.cat');
+      if (isOutcome(b)) return b;
+      const gen = s.generation !== undefined ? b.objects[s.object]?.find((g) => g.generation === s.generation) : liveObject(b, s.object);
+      if (!gen) return apiError('storage.cat', `The following URLs matched no objects or files:\n-${a.positionals[0]}`);
+      return ok(Buffer.from(gen.data, 'base64').toString('utf8'));
+    },
+  },
+  'storage ls': {
+    flags: { '--all-versions': 'bool', '--long': 'bool', '--recursive': 'bool' },
+    positionals: [1, 10],
+    isList: true,
+    run: (a, cloud) => {
+      const denied = needAccount(cloud, 'storage.ls');
+      if (denied) return denied;
+      const lines: string[] = [];
+      for (const url of a.positionals) {
+        const s = parseGs(url);
+        if (!s) return apiError('storage.ls', 'Expected a cloud URL');
+        const b = bucketOr404(cloud, s.bucket, 'storage.ls');
+        if (isOutcome(b)) return b;
+        for (const [name, gens] of Object.entries(b.objects).sort(([x], [y]) => x.localeCompare(y))) {
+          if (!name.startsWith(s.object)) continue;
+          const rest = name.slice(s.object.length);
+          if (a.flags.get('--recursive') !== true && rest.includes('/') && !s.object.endsWith('*')) continue;
+          const shown = a.flags.get('--all-versions') === true ? gens : gens.filter((g) => g === liveObject(b, name));
+          for (const g of shown) {
+            const u = `gs://${s.bucket}/${name}${a.flags.get('--all-versions') === true ? `#${g.generation}` : ''}`;
+            lines.push(a.flags.get('--long') === true ? `${String(Buffer.from(g.data, 'base64').length).padStart(10)}  ${g.updated}  ${u}` : u);
+          }
+        }
+      }
+      return ok(lines.map((l) => `${l}\n`).join(''));
+    },
+  },
+  'storage rm': {
+    flags: { '--if-generation-match': 'value', '--all-versions': 'bool' },
+    positionals: [1, 10],
+    run: (a, cloud) => {
+      const denied = needAccount(cloud, 'storage.rm');
+      if (denied) return denied;
+      for (const url of a.positionals) {
+        const s = parseGs(url);
+        if (!s) return apiError('storage.rm', 'Expected a cloud URL');
+        const b = bucketOr404(cloud, s.bucket, 'storage.rm');
+        if (isOutcome(b)) return b;
+        const live = liveObject(b, s.object);
+        const match = flag(a, '--if-generation-match');
+        if (match !== undefined && String(live?.generation ?? 0) !== match) {
+          return apiError('storage.rm', 'HTTPError 412: At least one of the pre-conditions you specified did not hold.');
+        }
+        if (!deleteObject(b, s.object)) return apiError('storage.rm', `The following URLs matched no objects or files:\n-${url}`);
+      }
+      return ok('', `Removing objects:\n  Completed 1\n`);
+    },
+  },
+  'storage objects describe': {
+    flags: {},
+    positionals: [1, 1],
+    run: (a, cloud) => {
+      const denied = needAccount(cloud, 'storage.objects.describe');
+      if (denied) return denied;
+      const s = parseGs(a.positionals[0]!);
+      if (!s) return apiError('storage.objects.describe', 'Expected a cloud URL');
+      const b = bucketOr404(cloud, s.bucket, 'storage.objects.describe');
+      if (isOutcome(b)) return b;
+      const live = liveObject(b, s.object);
+      if (!live) return apiError('storage.objects.describe', `gs://${s.bucket}/${s.object} not found: 404.`);
+      return { exit: 0, data: { name: s.object, bucket: s.bucket, generation: String(live.generation), size: String(Buffer.from(live.data, 'base64').length), update_time: live.updated } };
+    },
+  },
+  'run services describe': {
+    flags: { '--region': 'value' },
+    positionals: [1, 1],
+    run: (a, cloud) => {
+      const denied = needAccount(cloud, 'run.services.describe');
+      if (denied) return denied;
+      const name = a.positionals[0]!;
+      const svc = cloud.run.services[serviceKey(flag(a, '--region') ?? '', name)];
+      if (!svc) return apiError('run.services.describe', `Cannot find service [${name}]`);
+      return { exit: 0, data: serviceJson(name, svc) };
+    },
+  },
+  'run services list': {
+    flags: { ...LIST_FLAGS, '--region': 'value' },
+    positionals: [0, 0],
+    isList: true,
+    run: (a, cloud) => {
+      const denied = needAccount(cloud, 'run.services.list');
+      if (denied) return denied;
+      const region = flag(a, '--region');
+      const items = Object.entries(cloud.run.services)
+        .filter(([, s]) => !region || s.region === region)
+        .map(([key, s]) => serviceJson(key.split('/')[1]!, s));
+      return { exit: 0, data: items };
+    },
+  },
+  'run revisions list': {
+    flags: { ...LIST_FLAGS, '--region': 'value', '--service': 'value' },
+    positionals: [0, 0],
+    isList: true,
+    run: (a, cloud) => {
+      const denied = needAccount(cloud, 'run.revisions.list');
+      if (denied) return denied;
+      const region = flag(a, '--region') ?? '';
+      const service = flag(a, '--service');
+      const items = Object.entries(cloud.run.services)
+        .filter(([key, s]) => s.region === region && (!service || key === serviceKey(region, service)))
+        .flatMap(([key, s]) =>
+          [...s.revisions].reverse().map((r) => ({
+            metadata: { name: r.name, creationTimestamp: r.created, labels: { 'serving.knative.dev/service': key.split('/')[1] } },
+            spec: { containers: [{ image: r.image }] },
+            status: { conditions: [{ type: 'Ready', status: r.ready ? 'True' : 'False' }] },
+          })),
+        );
+      return { exit: 0, data: items };
+    },
+  },
+  'run services update-traffic': {
+    flags: { '--region': 'value', '--to-revisions': 'value', '--to-latest': 'bool', '--to-tags': 'value', '--async': 'bool' },
+    positionals: [1, 1],
+    exclusive: [['--to-revisions', '--to-latest', '--to-tags']],
+    run: (a, cloud) => {
+      const denied = needAccount(cloud, 'run.services.update-traffic');
+      if (denied) return denied;
+      const name = a.positionals[0]!;
+      const svc = cloud.run.services[serviceKey(flag(a, '--region') ?? '', name)];
+      if (!svc) return apiError('run.services.update-traffic', `Cannot find service [${name}]`);
+      if (a.flags.get('--to-latest') === true) {
+        svc.traffic = [{ latest: true, percent: 100 }];
+      } else {
+        const spec = flag(a, '--to-revisions');
+        if (!spec) return { exit: 2, stderr: 'ERROR: (gcloud.run.services.update-traffic) Exactly one of (--to-latest | --to-revisions | --to-tags) must be specified.\n' };
+        const traffic: RunService['traffic'] = [];
+        for (const pair of spec.split(',')) {
+          const [rev, pct] = pair.split('=');
+          const revision = rev === 'LATEST' ? undefined : svc.revisions.find((r) => r.name === rev);
+          if (rev !== 'LATEST' && !revision) return apiError('run.services.update-traffic', `Revision [${rev}] not found.`);
+          if (revision && !revision.ready) return apiError('run.services.update-traffic', `Revision [${rev}] is not ready and cannot serve traffic.`);
+          traffic.push(rev === 'LATEST' ? { latest: true, percent: Number(pct) } : { revisionName: rev!, percent: Number(pct) });
+        }
+        if (traffic.reduce((s, t) => s + t.percent, 0) !== 100) return { exit: 1, stderr: 'ERROR: (gcloud.run.services.update-traffic) The traffic percentages must add up to 100.\n' };
+        svc.traffic = traffic;
+      }
+      return ok('', `Updating traffic...done.\nTraffic:\n${svc.traffic.map((t) => `  ${t.percent}% ${t.latest ? 'LATEST' : t.revisionName}`).join('\n')}\n`);
+    },
+  },
+  'run jobs execute': {
+    flags: { '--region': 'value', '--wait': 'bool', '--async': 'bool', '--args': 'value', '--update-env-vars': 'value', '--tasks': 'value', '--task-timeout': 'value' },
+    positionals: [1, 1],
+    exclusive: [['--wait', '--async']],
+    run: (a, cloud) => {
+      const denied = needAccount(cloud, 'run.jobs.execute');
+      if (denied) return denied;
+      const name = a.positionals[0]!;
+      const job = cloud.run.jobs[serviceKey(flag(a, '--region') ?? '', name)];
+      if (!job) return apiError('run.jobs.execute', `Cannot find job [${name}]`);
+      const execution = { name: `${name}-${Math.random().toString(36).slice(2, 7)}`, succeeded: true, created: new Date().toISOString() };
+      job.executions.push(execution);
+      return ok('', `Creating execution...done.\nExecution [${execution.name}] has successfully completed.\n`);
+    },
+  },
+  'secrets versions access': {
+    flags: { '--secret': 'value', '--out-file': 'value' },
+    positionals: [1, 1],
+    run: (a, cloud) => {
+      const denied = needAccount(cloud, 'secrets.versions.access');
+      if (denied) return denied;
+      const name = flag(a, '--secret') ?? '';
+      const secret = cloud.secrets[name];
+      const enabled = secret?.versions.filter((v) => v.state === 'ENABLED') ?? [];
+      const wanted = a.positionals[0] === 'latest' ? enabled[enabled.length - 1] : enabled.find((v) => String(v.version) === a.positionals[0]);
+      if (!secret) return apiError('secrets.versions.access', `NOT_FOUND: Secret [projects/123456789012/secrets/${name}] not found or has no versions.`);
+      if (!wanted) return apiError('secrets.versions.access', `NOT_FOUND: Secret Version [projects/123456789012/secrets/${name}/versions/${a.positionals[0]}] not found.`);
+      return ok(Buffer.from(wanted.data, 'base64').toString('utf8'));
+    },
+  },
+  'secrets versions add': {
+    flags: { '--data-file': 'value' },
+    positionals: [1, 1],
+    required: ['--data-file'],
+    run: (a, cloud) => {
+      const denied = needAccount(cloud, 'secrets.versions.add');
+      if (denied) return denied;
+      const name = a.positionals[0]!;
+      const secret = cloud.secrets[name];
+      if (!secret) return apiError('secrets.versions.add', `NOT_FOUND: Secret [projects/123456789012/secrets/${name}] not found.`);
+      const file = flag(a, '--data-file')!;
+      const data = file === '-' ? readFileSync(0) : readFileSync(file);
+      const version = (secret.versions[secret.versions.length - 1]?.version ?? 0) + 1;
+      secret.versions.push({ version, data: data.toString('base64'), state: 'ENABLED' });
+      return ok('', `Created version [${version}] of the secret [${name}].\n`);
+    },
+  },
+  'secrets describe': {
+    flags: {},
+    positionals: [1, 1],
+    run: (a, cloud) => {
+      const denied = needAccount(cloud, 'secrets.describe');
+      if (denied) return denied;
+      const name = a.positionals[0]!;
+      if (!cloud.secrets[name]) return apiError('secrets.describe', `NOT_FOUND: Secret [projects/123456789012/secrets/${name}] not found.`);
+      return { exit: 0, data: { name: `projects/123456789012/secrets/${name}`, replication: { automatic: {} } } };
+    },
+  },
+};
+
+/** The command table, for the test that runs each spec through the real gcloud. */
+export const FAKE_GCLOUD_COMMANDS: Record<string, { flags: Record<string, Arity>; positionals: [number, number]; exclusive?: string[][]; required?: string[] }> = COMMANDS;
+
+class UsageError extends Error {}
+
+function parse(tokens: string[], spec: CommandSpec): Parsed {
+  const allowed: Record<string, Arity> = { ...GLOBAL_FLAGS, ...spec.flags, ...(spec.isList ? LIST_FLAGS : {}) };
+  const flags = new Map<string, string | true | false>();
+  const positionals: string[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    let token = tokens[i]!;
+    if (token === '--') {
+      positionals.push(...tokens.slice(i + 1));
+      break;
+    }
+    if (SHORT[token]) token = SHORT[token]!;
+    if (!token.startsWith('--') || token === '-') {
+      if (token.startsWith('-') && token !== '-') throw new UsageError(`unrecognized arguments: ${token}`);
+      positionals.push(token);
+      continue;
+    }
+    const eq = token.indexOf('=');
+    const name = eq >= 0 ? token.slice(0, eq) : token;
+    const inline = eq >= 0 ? token.slice(eq + 1) : undefined;
+    if (allowed[name] === 'value') {
+      const value = inline ?? tokens[++i];
+      if (value === undefined) throw new UsageError(`argument ${name}: expected one argument`);
+      flags.set(name, value);
+    } else if (allowed[name] === 'bool') {
+      if (inline !== undefined) throw new UsageError(`argument ${name}: ignored explicit argument '${inline}'`);
+      flags.set(name, true);
+    } else if (name.startsWith('--no-') && allowed[`--${name.slice(5)}`] === 'bool') {
+      flags.set(`--${name.slice(5)}`, false);
+    } else {
+      throw new UsageError(`unrecognized arguments: ${token}`);
+    }
+  }
+  const [min, max] = spec.positionals;
+  if (positionals.length < min) throw new UsageError('argument: Must be specified.');
+  if (positionals.length > max) throw new UsageError(`unrecognized arguments: ${positionals.slice(max).join(' ')}`);
+  for (const group of spec.exclusive ?? []) {
+    const used = group.filter((f) => flags.has(f));
+    if (used.length > 1) throw new UsageError(`argument ${used.join(', ')}: At most one of ${group.join(' | ')} can be specified.`);
+  }
+  for (const req of spec.required ?? []) if (!flags.has(req)) throw new UsageError(`argument ${req}: Must be specified.`);
+  return { positionals, flags };
+}
+
+export function main(argv: string[]): number {
+  // The command is the longest run of leading words that names a command in the table.
+  const words: string[] = [];
+  for (const t of argv) {
+    if (t.startsWith('-')) break;
+    words.push(t);
+  }
+  let name = '';
+  for (let n = Math.min(words.length, 4); n > 0; n--) {
+    const candidate = words.slice(0, n).join(' ');
+    if (COMMANDS[candidate]) {
+      name = candidate;
+      break;
+    }
+  }
+  const finish = (outcome: Outcome): number => {
+    if (outcome.stdout) process.stdout.write(outcome.stdout);
+    if (outcome.stderr) process.stderr.write(outcome.stderr);
+    recordCall({ tool: 'gcloud', argv, exitCode: outcome.exit, at: new Date().toISOString(), cwd: process.cwd() });
+    return outcome.exit;
+  };
+  if (!name) {
+    return finish({ exit: words.length ? 70 : 2, stderr: words.length ? `fake gcloud: "${words.join(' ')}" is not implemented by the fake\n` : 'ERROR: (gcloud) Command name argument expected.\n' });
+  }
+  const spec = COMMANDS[name]!;
+  const dotted = name.replace(/ /g, '.');
+  let args: Parsed;
+  try {
+    args = parse(argv.slice(name.split(' ').length), spec);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      return finish({ exit: 2, stderr: `ERROR: (gcloud.${dotted}) ${error.message}\nUsage: gcloud ${name} [optional flags]\n` });
+    }
+    throw error;
+  }
+  const latency = readCloud().latencyMs;
+  if (latency > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, latency);
+  const fault = takeFault('gcloud', name.split(' '), argv);
+  if (fault) {
+    return finish({ exit: fault.exitCode ?? 1, stderr: fault.stderr ?? `ERROR: (gcloud.${dotted}) injected failure\n` });
+  }
+  try {
+    const outcome = withCloud((cloud) => spec.run(args, cloud));
+    if (outcome.exit === 0 && outcome.data !== undefined) {
+      const data = outcome.data;
+      const format = flag(args, '--format');
+      const filtered = spec.isList ? applyFilter(data as unknown[], flag(args, '--filter')) : data;
+      return finish({ ...outcome, stdout: formatOutput(format, filtered, Boolean(spec.isList), () => `${JSON.stringify(filtered, null, 2)}\n`) });
+    }
+    if (outcome.exit === 0 && spec.isList && name === 'auth list') {
+      const cloud = readCloud();
+      const accounts = cloud.account ? [{ account: cloud.account, status: 'ACTIVE' }] : [];
+      const filtered = applyFilter(accounts, flag(args, '--filter'));
+      return finish({ ...outcome, stdout: formatOutput(flag(args, '--format'), filtered, true, () => filtered.map((x) => `* ${x.account}\n`).join('')) });
+    }
+    return finish(outcome);
+  } catch (error) {
+    if (error instanceof UnsupportedByFake) return finish({ exit: 70, stderr: `fake gcloud: ${error.message} is not implemented by the fake\n` });
+    throw error;
+  }
+}
+

@@ -1,0 +1,221 @@
+// The fake cloud both fakes share: one JSON document in FAKE_CLOUD_DIR, changed under a lock
+// so concurrent invocations (the engine runs checks in parallel) never lose an update. The
+// fake tofu's GCS backend and the fake gcloud's `storage` commands see the same buckets.
+
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, appendFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface GcsGeneration {
+  generation: number;
+  data: string; // base64
+  updated: string;
+  deleted?: boolean;
+}
+
+export interface Bucket {
+  location: string;
+  versioning: boolean;
+  uniformAccess: boolean;
+  publicAccessPrevention: 'enforced' | 'inherited';
+  /** object name -> generations, oldest first; the live one is the last not deleted. */
+  objects: Record<string, GcsGeneration[]>;
+}
+
+export interface Revision {
+  name: string;
+  image: string;
+  created: string;
+  ready: boolean;
+}
+
+export interface RunService {
+  region: string;
+  revisions: Revision[];
+  /** percent per revision; `latest: true` follows the newest ready revision. */
+  traffic: { revisionName?: string; latest?: boolean; percent: number }[];
+  url: string;
+  ingress: string;
+}
+
+export interface RunJob {
+  region: string;
+  image: string;
+  executions: { name: string; succeeded: boolean; created: string }[];
+}
+
+export interface SecretVersion {
+  version: number;
+  data: string; // base64
+  state: 'ENABLED' | 'DISABLED' | 'DESTROYED';
+}
+
+export interface Fault {
+  /** Which fake: "tofu" or "gcloud". */
+  tool: 'tofu' | 'gcloud';
+  /** Leading words of the command, e.g. "apply" or "run services update-traffic". */
+  command: string;
+  exitCode?: number;
+  stderr?: string;
+  /** How many calls it applies to; absent means every call. */
+  times?: number;
+  /** For tofu apply: how many resource changes succeed before the failure. */
+  afterChanges?: number;
+  /** Match only when the argv contains this text (e.g. a service name). */
+  argContains?: string;
+}
+
+export interface FakeCloud {
+  account: string | null;
+  adc: boolean;
+  projects: Record<string, { lifecycleState: string; apis: string[] }>;
+  buckets: Record<string, Bucket>;
+  run: { services: Record<string, RunService>; jobs: Record<string, RunJob> };
+  secrets: Record<string, { versions: SecretVersion[] }>;
+  faults: Fault[];
+  /** Added to every call, to measure concurrency. */
+  latencyMs: number;
+  nextGeneration: number;
+  /** Per working directory: the backend config `tofu init` recorded. */
+  tofuWorkdirs: Record<string, { bucket: string; prefix: string; workspace: string }>;
+  tofuVersion: string;
+}
+
+export function emptyCloud(): FakeCloud {
+  return {
+    account: null,
+    adc: false,
+    projects: {},
+    buckets: {},
+    run: { services: {}, jobs: {} },
+    secrets: {},
+    faults: [],
+    latencyMs: 0,
+    nextGeneration: 1_700_000_000_000_001,
+    tofuWorkdirs: {},
+    tofuVersion: '1.12.6',
+  };
+}
+
+export function cloudDir(): string {
+  const dir = process.env.FAKE_CLOUD_DIR;
+  if (!dir) {
+    process.stderr.write('fake: FAKE_CLOUD_DIR is not set; the fakes keep their state there\n');
+    process.exit(70);
+  }
+  return dir;
+}
+
+const stateFile = (dir: string) => join(dir, 'cloud.json');
+
+export function readCloud(dir = cloudDir()): FakeCloud {
+  const file = stateFile(dir);
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as FakeCloud) : emptyCloud();
+}
+
+function writeCloud(dir: string, cloud: FakeCloud): void {
+  const temp = `${stateFile(dir)}.${process.pid}.tmp`;
+  writeFileSync(temp, JSON.stringify(cloud, null, 1));
+  renameSync(temp, stateFile(dir));
+}
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** Read-modify-write the cloud under a directory lock (mkdir is atomic). */
+export function withCloud<T>(fn: (cloud: FakeCloud) => T, dir = cloudDir()): T {
+  mkdirSync(dir, { recursive: true });
+  const lock = join(dir, '.lock');
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      // A holder that died leaves its lock behind; a lock older than the deadline is stale.
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > 20_000) rmSync(lock, { recursive: true, force: true });
+      } catch {
+        // it went away between the two calls
+      }
+      if (Date.now() > deadline) throw new Error('fake cloud: could not take the state lock');
+      sleepSync(3);
+    }
+  }
+  try {
+    const cloud = readCloud(dir);
+    const result = fn(cloud);
+    writeCloud(dir, cloud);
+    return result;
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+export interface CallRecord {
+  tool: string;
+  argv: string[];
+  exitCode: number;
+  at: string;
+  cwd: string;
+}
+
+export function recordCall(call: CallRecord, dir = cloudDir()): void {
+  appendFileSync(join(dir, 'calls.jsonl'), `${JSON.stringify(call)}\n`);
+}
+
+export function readCalls(dir: string): CallRecord[] {
+  const file = join(dir, 'calls.jsonl');
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as CallRecord);
+}
+
+/** The fault that applies to this call, consuming one use of it. */
+export function takeFault(tool: 'tofu' | 'gcloud', words: string[], argv: string[]): Fault | null {
+  return withCloud((cloud) => {
+    const joined = words.join(' ');
+    const index = cloud.faults.findIndex(
+      (f) =>
+        f.tool === tool &&
+        (joined === f.command || joined.startsWith(`${f.command} `)) &&
+        (!f.argContains || argv.join(' ').includes(f.argContains)) &&
+        (f.times === undefined || f.times > 0),
+    );
+    if (index < 0) return null;
+    const fault = { ...cloud.faults[index]! };
+    if (fault.times !== undefined) cloud.faults[index]!.times = fault.times - 1;
+    return fault;
+  });
+}
+
+/** The live generation of an object, or undefined. */
+export function liveObject(bucket: Bucket, name: string): GcsGeneration | undefined {
+  const gens = bucket.objects[name];
+  const last = gens?.[gens.length - 1];
+  return last && !last.deleted ? last : undefined;
+}
+
+export function putObject(cloud: FakeCloud, bucket: Bucket, name: string, data: string | Buffer): GcsGeneration {
+  const gens = (bucket.objects[name] ??= []);
+  const generation: GcsGeneration = {
+    generation: cloud.nextGeneration++,
+    data: Buffer.from(data).toString('base64'),
+    updated: new Date().toISOString(),
+  };
+  // Without versioning, an overwrite replaces the object: only the live generation is kept.
+  if (!bucket.versioning) gens.length = 0;
+  gens.push(generation);
+  return generation;
+}
+
+export function deleteObject(bucket: Bucket, name: string): boolean {
+  const gens = bucket.objects[name];
+  const live = gens && liveObject(bucket, name);
+  if (!gens || !live) return false;
+  if (bucket.versioning) live.deleted = true;
+  else delete bucket.objects[name];
+  return true;
+}
