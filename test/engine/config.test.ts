@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { loadConfig, renderExampleFile } from '../../scripts/lib/config.ts';
+import { PRODUCTION_VARS } from '../../scripts/lib/env-schema.ts';
+import { redactor } from '../../scripts/lib/redact.ts';
+import { repoRoot, tempDir } from '../helpers/process.ts';
+
+const examplePath = join(repoRoot, 'env', 'production.env.example');
+
+function envFile(text: string): string {
+  const file = join(tempDir(), 'production.env');
+  writeFileSync(file, text);
+  return file;
+}
+
+test('the committed example documents exactly the schema, each variable with its description', () => {
+  assert.equal(readFileSync(examplePath, 'utf8'), renderExampleFile(), 'regenerate env/production.env.example from the schema');
+  const text = readFileSync(examplePath, 'utf8');
+  for (const spec of PRODUCTION_VARS) {
+    assert.match(text, new RegExp(`# ${spec.description.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n(# Default: .*\\n)?${spec.name}=`), spec.name);
+  }
+});
+
+test('the example file is valid configuration apart from the secrets it leaves empty', () => {
+  const nonSecret = PRODUCTION_VARS.filter((s) => !s.secret).map((s) => s.name);
+  const { problems } = loadConfig({ env: { ENV_FILE: examplePath }, required: nonSecret });
+  assert.deepEqual(problems, []);
+});
+
+test('every missing or malformed variable is reported in one pass', () => {
+  const file = envFile(['PROJECT_ID=Bad_Project', 'REGION=mars', 'STATE_BUCKET=gs://with-prefix', 'PROJET_ID=typo', ''].join('\n'));
+  const { problems } = loadConfig({ env: { ENV_FILE: file }, required: ['PROJECT_ID', 'REGION', 'STATE_BUCKET', 'SUPABASE_PROJECT_REF', 'IMAGE_TAG'] });
+  const text = problems.join('\n');
+  assert.equal(problems.length, 6, text);
+  assert.match(text, /PROJECT_ID="Bad_Project" .* is not valid: expected a project id/);
+  assert.match(text, /REGION="mars" .* expected a region/);
+  assert.match(text, /STATE_BUCKET="gs:\/\/with-prefix" .* without the gs:\/\/ prefix/);
+  assert.match(text, /SUPABASE_PROJECT_REF is not set/);
+  assert.match(text, /IMAGE_TAG is not set/);
+  assert.match(text, /PROJET_ID in .* is not a known variable \(did you mean PROJECT_ID\?\)/);
+});
+
+test('the environment wins over the file, and defaults fill what neither sets', () => {
+  const file = envFile('PROJECT_ID=from-file-proj\n');
+  const { config, problems } = loadConfig({ env: { ENV_FILE: file, PROJECT_ID: 'from-env-proj' }, required: ['PROJECT_ID', 'REGION'] });
+  assert.deepEqual(problems, []);
+  assert.equal(config.get('PROJECT_ID'), 'from-env-proj');
+  assert.equal(config.source('PROJECT_ID'), 'environment');
+  assert.equal(config.get('REGION'), 'us-central1');
+  assert.equal(config.source('REGION'), 'default');
+});
+
+test('a missing ENV_FILE is an error; a missing default file only matters for variables that are needed', () => {
+  const missing = loadConfig({ env: { ENV_FILE: '/nonexistent/prod.env' } });
+  assert.match(missing.problems.join('\n'), /ENV_FILE=\/nonexistent\/prod.env does not exist/);
+  const none = loadConfig({ env: { ENV: 'nosuchenv' }, required: ['PROJECT_ID'] });
+  assert.match(none.problems.join('\n'), /PROJECT_ID is not set: .*it does not exist yet: copy env\/nosuchenv.env.example/);
+  assert.deepEqual(loadConfig({ env: { ENV: 'nosuchenv' } }).problems, []);
+});
+
+test('a secret is masked from the moment it is loaded, and a malformed one is not echoed', () => {
+  const secret = 'sbp_not-hex-but-secret-value-1234567890';
+  const file = envFile(`SUPABASE_ACCESS_TOKEN=${secret}\n`);
+  const { problems } = loadConfig({ env: { ENV_FILE: file }, required: ['SUPABASE_ACCESS_TOKEN'] });
+  assert.equal(problems.length, 1);
+  assert.ok(!problems[0]!.includes(secret));
+  assert.match(problems[0]!, /SUPABASE_ACCESS_TOKEN=\(hidden\)/);
+  assert.equal(redactor.redact(`token is ${secret}.`), 'token is [redacted:SUPABASE_ACCESS_TOKEN].');
+});

@@ -1,0 +1,185 @@
+// The installed Google Cloud CLI parses every command offline and exits 2 on a usage error
+// before it ever asks for credentials (exit 1). So every gcloud command the scripts build,
+// every one the runbook shows, and every command and flag the fake accepts, goes through the
+// real gcloud here: none of the three can drift from the real CLI unnoticed.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { test } from 'node:test';
+import { GCLOUD } from '../scripts/lib/cli.ts';
+import type { Var } from '../scripts/lib/command.ts';
+import { parseRunbookDoc } from '../scripts/lib/mirror.ts';
+import { FAKE_GCLOUD_COMMANDS, GLOBAL_FLAGS } from './fakes/gcloud.ts';
+import { installFakes } from './fakes/install.ts';
+import { allRunbooks, runbookDoc } from './helpers/runbooks.ts';
+import { tempDir } from './helpers/process.ts';
+
+const gcloudConfig = tempDir('mindmirror-gcloud-config-');
+/** Sample values for runbook variables, shaped like real ones. */
+const SAMPLES: Record<string, string> = {
+  PROJECT_ID: 'mm-prod-1',
+  REGION: 'us-central1',
+  STATE_BUCKET: 'mm-prod-1-tfstate',
+  STATE_PREFIX: 'mindmirror/production',
+  IMAGE_TAG: 'v1.2.3',
+  SUPABASE_PROJECT_REF: 'abcdefghijklmnopqrst',
+};
+const sample = (name: string) => SAMPLES[name] ?? `sample-${name.toLowerCase().replace(/_/g, '-')}`;
+
+interface Parsed {
+  code: number | null;
+  stderr: string;
+}
+
+function runReal(argv: string[], viaShell = false, env: Record<string, string> = {}): Promise<Parsed> {
+  return new Promise((resolve, reject) => {
+    const child = viaShell
+      ? spawn('bash', ['-c', argv[0]!], { env: { ...process.env, ...env, CLOUDSDK_CONFIG: gcloudConfig, CLOUDSDK_CORE_DISABLE_PROMPTS: '1' } })
+      : spawn('gcloud', argv, { env: { ...process.env, CLOUDSDK_CONFIG: gcloudConfig, CLOUDSDK_CORE_DISABLE_PROMPTS: '1' } });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    child.stdout.resume();
+    child.stdin.end();
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
+}
+
+/** Run at most `limit` at once: each gcloud start costs about a second of CPU. */
+async function pool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        results[i] = await fn(items[i]!);
+      }
+    }),
+  );
+  return results;
+}
+
+const usageError = (r: Parsed) => r.code === 2 || /unrecognized arguments|Invalid choice|argument .*: /.test(r.stderr);
+
+test('the real gcloud is installed (these checks need it)', async () => {
+  const r = await runReal(['version', '--format=json']);
+  assert.equal(r.code, 0, `gcloud is required for the CLI honesty tests: ${r.stderr}`);
+});
+
+test('a usage error is detectable: a bogus flag exits 2 in the real gcloud and in the fake', async () => {
+  const real = await runReal(['services', 'list', '--no-such-flag']);
+  assert.equal(real.code, 2);
+  const fakes = await installFakes();
+  const fake = await new Promise<number | null>((resolve) => {
+    const child = spawn(fakes.gcloudBin, ['services', 'list', '--no-such-flag'], { env: { ...process.env, ...fakes.env } });
+    child.on('close', resolve);
+  });
+  fakes.cleanup();
+  assert.equal(fake, 2);
+});
+
+test('every gcloud command the runbook scripts build parses with the real gcloud', async () => {
+  const commands = (await allRunbooks()).flatMap(({ runbook }) =>
+    runbook.steps.flatMap((step) => step.commands.filter((c) => c.program === GCLOUD).map((c) => ({ where: `${runbook.id}.${step.id}`, c }))),
+  );
+  assert.ok(commands.length > 0);
+  const results = await pool(commands, 3, async ({ where, c }) => ({ where, line: c.render(), r: await runReal(c.resolveArgs((v: Var) => sample(v.name))) }));
+  const bad = results.filter(({ r }) => usageError(r));
+  assert.deepEqual(
+    bad.map(({ where, line, r }) => `${where}: ${line}\n${r.stderr.trim().split('\n').slice(0, 2).join('\n')}`),
+    [],
+  );
+});
+
+test('every gcloud command in the written runbook parses with the real gcloud', async () => {
+  const lines = parseRunbookDoc(runbookDoc())
+    .allCommands.flatMap(gcloudInvocations)
+    .filter((g, i, all) => all.indexOf(g) === i && !g.includes('<'));
+  assert.ok(lines.length > 0);
+  const vars = Object.fromEntries([...new Set(lines.flatMap((l) => [...l.matchAll(/\$\{?([A-Z_][A-Z0-9_]*)/g)].map((m) => m[1]!)))].map((n) => [n, sample(n)]));
+  const results = await pool(lines, 3, async (line) => ({ line, r: await runReal([line], true, vars) }));
+  const bad = results.filter(({ r }) => usageError(r));
+  assert.deepEqual(
+    bad.map(({ line, r }) => `${line}\n${r.stderr.trim().split('\n').slice(0, 2).join('\n')}`),
+    [],
+  );
+});
+
+/** The gcloud invocations in a shell line: from `gcloud` to an unquoted |, &, ;, ) or >. */
+function gcloudInvocations(line: string): string[] {
+  const found: string[] = [];
+  for (const m of line.matchAll(/(^|[\s(|&;])gcloud /g)) {
+    let i = m.index! + m[1]!.length;
+    const start = i;
+    let quote: string | null = null;
+    for (; i < line.length; i++) {
+      const c = line[i]!;
+      if (quote) {
+        if (c === quote) quote = null;
+      } else if (c === "'" || c === '"') quote = c;
+      else if ('|&;)>'.includes(c)) break;
+    }
+    found.push(line.slice(start, i).trim());
+  }
+  return found;
+}
+
+/** A value each flag accepts, so the real parser judges the flag and not the sample. */
+const FLAG_SAMPLES: Record<string, string> = {
+  '--format': 'json',
+  '--filter': 'status:ACTIVE',
+  '--limit': '5',
+  '--page-size': '5',
+  '--sort-by': 'name',
+  '--verbosity': 'info',
+  '--region': 'us-central1',
+  '--location': 'us-central1',
+  '--to-revisions': 'svc-00001-abc=100',
+  '--to-tags': 'blue=100',
+  '--data-file': '-',
+  '--if-generation-match': '0',
+  '--if-metageneration-match': '1',
+  '--default-storage-class': 'STANDARD',
+  '--task-timeout': '10m',
+  '--tasks': '1',
+  '--update-env-vars': 'A=B',
+  '--args': 'upgrade',
+  '--project': 'mm-prod-1',
+  '--account': 'oncall@example.com',
+  '--impersonate-service-account': 'deployer@mm-prod-1.iam.gserviceaccount.com',
+  '--billing-project': 'mm-prod-1',
+  '--configuration': 'default',
+  '--flatten': 'status.traffic',
+  '--trace-token': 'token',
+  '--access-token-file': '/dev/null',
+  '--scopes': 'https://www.googleapis.com/auth/cloud-platform',
+  '--secret': 'supabase-url',
+  '--out-file': '/dev/null',
+  '--filter-account': 'oncall@example.com',
+  '--service': 'gateway',
+};
+const POSITIONALS: Record<string, string[]> = {
+  'config get-value': ['project'],
+  'projects describe': ['mm-prod-1'],
+  'services enable': ['run.googleapis.com'],
+  'storage cp': ['gs://mm-prod-1-tfstate/a', 'gs://mm-prod-1-tfstate/b'],
+  'secrets versions access': ['latest'],
+};
+
+test('every command and flag the fake gcloud accepts exists in the real gcloud', async () => {
+  const invocations = Object.entries(FAKE_GCLOUD_COMMANDS).map(([name, spec]) => {
+    const excluded = new Set((spec.exclusive ?? []).flatMap((group) => group.slice(1)));
+    const flags = Object.entries({ ...spec.flags, '--project': GLOBAL_FLAGS['--project']!, '--verbosity': GLOBAL_FLAGS['--verbosity']! })
+      .filter(([flag]) => !excluded.has(flag))
+      .map(([flag, arity]) => (arity === 'bool' ? flag : `${flag}=${FLAG_SAMPLES[flag] ?? assert.fail(`no sample value for ${flag}`)}`));
+    const positionals = POSITIONALS[name] ?? Array.from({ length: spec.positionals[0] }, () => (name.startsWith('storage') ? 'gs://mm-prod-1-tfstate/x' : 'gateway'));
+    return [...name.split(' '), ...positionals, ...flags];
+  });
+  const results = await pool(invocations, 3, async (argv) => ({ argv, r: await runReal(argv) }));
+  const bad = results.filter(({ r }) => usageError(r));
+  assert.deepEqual(
+    bad.map(({ argv, r }) => `gcloud ${argv.join(' ')}\n${r.stderr.trim().split('\n').slice(0, 2).join('\n')}`),
+    [],
+  );
+});
