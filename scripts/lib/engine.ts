@@ -5,7 +5,8 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
 import type { Command, Var } from './command.ts';
-import { loadConfig, type Config } from './config.ts';
+import { loadConfig } from './config.ts';
+import { PRODUCTION_VARS } from './env-schema.ts';
 import { confirm, isTrue } from './confirm.ts';
 import { execCommand, type CommandResult } from './exec.ts';
 import { appendLog } from './files.ts';
@@ -38,7 +39,7 @@ interface ParsedArgs {
 const USAGE = (runbook: Runbook) =>
   `Usage: make ${runbook.make} [DRY_RUN=1] [YES=1] [ENV=production | ENV_FILE=path]\n` +
   `   or: node --import tsx scripts/<script>.ts [--dry-run] [--yes]\n` +
-  `Runbook: ${RUNBOOK_DOC}#${runbook.id}`;
+  `Runbook: ${runbook.doc ?? RUNBOOK_DOC}#${runbook.id}`;
 
 function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv): ParsedArgs {
   const parsed: ParsedArgs = { dryRun: isTrue(env.DRY_RUN), yes: false, help: false, problems: [] };
@@ -78,7 +79,7 @@ export async function runRunbook(runbook: Runbook, options: RunOptions): Promise
     return EXIT.ok;
   }
 
-  const { config, problems } = loadConfig({ env, required: configVarsOf(runbook) });
+  const { config, problems } = loadConfig({ env, required: configVarsOf(runbook), schema: [...PRODUCTION_VARS, ...(runbook.params ?? [])] });
   if (problems.length) {
     err.write(
       `Cannot run ${runbook.title}: ${problems.length} problem${problems.length > 1 ? 's' : ''} with the configuration (${relative(process.cwd(), config.file) || config.file}):\n` +
@@ -327,7 +328,7 @@ function failureReport(runbook: Runbook, failure: { step: Step; index: number; e
     }
   }
   lines.push(`  full log:  ${shownLog}`);
-  lines.push(`  resume at: ${RUNBOOK_DOC}#${anchor} (step ${index + 1}, "${step.title}"), by hand or by running \`make ${runbook.make}\` again`);
+  lines.push(`  resume at: ${runbook.doc ?? RUNBOOK_DOC}#${anchor} (step ${index + 1}, "${step.title}"), by hand or by running \`make ${runbook.make}\` again`);
   return `${lines.join('\n')}\n`;
 }
 

@@ -41,7 +41,7 @@ export function sectionOf(runbook: Runbook): MirrorSection {
 export function formatDryRun(runbook: Runbook): string {
   const section = sectionOf(runbook);
   const lines = [
-    `Dry run of \`make ${runbook.make}\`: nothing was executed. These are its steps, as written in ${RUNBOOK_DOC}#${runbook.id}.`,
+    `Dry run of \`make ${runbook.make}\`: nothing was executed. These are its steps, as written in ${runbook.doc ?? RUNBOOK_DOC}#${runbook.id}.`,
     '',
     `## ${section.title} <a id="${section.id}"></a>`,
     '',

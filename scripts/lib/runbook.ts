@@ -4,6 +4,7 @@
 import type { Command, Var } from './command.ts';
 import type { CommandResult } from './exec.ts';
 import type { Config } from './config.ts';
+import type { VarSpec } from './env-schema.ts';
 
 export interface CheckRow {
   readonly check: string;
@@ -76,6 +77,10 @@ export interface Runbook {
   readonly steps: readonly Step[];
   /** Config variables needed beyond those the commands reference. */
   readonly requires?: readonly string[];
+  /** Parameters of this runbook (make VAR=value), validated like configuration. */
+  readonly params?: readonly VarSpec[];
+  /** The written runbook that mirrors it (default docs/infrastructure/production-deployment.md). */
+  readonly doc?: string;
 }
 
 /** Raised by a step to stop the run; the engine turns it into the failure report. */

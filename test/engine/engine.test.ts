@@ -255,3 +255,28 @@ test('a step outcome can skip or warn, and a StepFailure from logic is reported 
   assert.match(r.out, /warn \[2\/3\] Warns .* plan is empty/);
   assert.match(r.err, /reason: {4}the gateway answered 503/);
 });
+
+test('runbook parameters (make VAR=value) are validated with the configuration and fill commands', async () => {
+  const { env, calls } = setup();
+  const BACKUP = configVar('BACKUP');
+  const runbook = defineRunbook({
+    id: 'restore',
+    title: 'Restore',
+    make: 'restore',
+    params: [{ name: 'BACKUP', description: 'Id of the backup to restore (make production-backups lists them).', example: '', check: (v) => (/^\d{8}T\d{6}Z$/.test(v) ? null : 'expected an id such as 20261122T010203Z') }],
+    steps: [{ id: 'use', title: 'Use it', commands: [tool`echo restoring ${BACKUP}`] }],
+  });
+  const run = async (extra: NodeJS.ProcessEnv) => {
+    const out = captureOutput();
+    const err = captureOutput();
+    return { code: await runRunbook(runbook, { argv: [], env: { ...env, ...extra }, out, err }), err: err.text() };
+  };
+  const missing = await run({});
+  assert.equal(missing.code, 2);
+  assert.match(missing.err, /BACKUP is not set: Id of the backup to restore/);
+  const malformed = await run({ BACKUP: 'yesterday' });
+  assert.equal(malformed.code, 2);
+  assert.match(malformed.err, /BACKUP="yesterday" .* expected an id such as/);
+  assert.equal((await run({ BACKUP: '20261122T010203Z' })).code, 0);
+  assert.deepEqual(calls(), ['echo restoring 20261122T010203Z']);
+});

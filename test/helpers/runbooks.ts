@@ -24,3 +24,8 @@ export async function allRunbooks(): Promise<{ file: string; runbook: Runbook }[
 export function runbookDoc(): string {
   return readFileSync(runbookDocPath, 'utf8');
 }
+
+/** The text of the written runbook a runbook script mirrors. */
+export function docOf(runbook: Runbook): string {
+  return runbook.doc ? readFileSync(join(repoRoot, runbook.doc), 'utf8') : runbookDoc();
+}
