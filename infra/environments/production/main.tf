@@ -1,0 +1,219 @@
+# Production: every service of the catalog (services.yaml, the same file the scripts and CI
+# read) on Cloud Run v2 behind one public gateway, with their network, cache, secrets, images,
+# migrations, monitoring and the identity CI deploys with.
+
+locals {
+  catalog   = yamldecode(file("${path.module}/../../../services.yaml"))
+  services  = local.catalog.services
+  databases = local.catalog.databases
+
+  # The gateway is the only public service; every other one is a mesh service behind it.
+  gateway = local.services["gateway"]
+  mesh    = { for name, service in local.services : name => service if service.ingress == "internal" }
+
+  # What a service mounts: its own secrets plus the connection secret of each database it reaches.
+  mounted_secrets = {
+    for name, service in local.services : name => distinct(concat(
+      service.secrets,
+      [for db in service.databases : local.databases[db].secret],
+    ))
+  }
+  secret_names = sort(distinct(flatten(values(local.mounted_secrets))))
+
+  # Every service sends private-range traffic into the VPC. *.run.app resolves to
+  # private.googleapis.com there (network module), so the gateway's calls to internal-only
+  # services arrive through the VPC, while internet-bound traffic (Supabase, OpenAI) keeps
+  # Cloud Run's own path and needs no Cloud NAT.
+  vpc_access = {
+    network    = module.network.network_id
+    subnetwork = module.network.subnet_id
+    egress     = "PRIVATE_RANGES_ONLY"
+  }
+
+  image = { for name, service in local.services : name => "${module.registry.image_base}/${service.image}:${var.image_tag}" }
+
+  labels = { app = "mindmirror", environment = "production" }
+  # Services carry the commit they were deployed from, so a revision can be traced to source.
+  service_labels = merge(local.labels, var.git_commit == "" ? {} : { git-commit = var.git_commit })
+}
+
+module "network" {
+  source = "../../modules/network"
+
+  project_id  = var.project_id
+  region      = var.region
+  name        = "mindmirror"
+  subnet_cidr = var.subnet_cidr
+
+  depends_on = [google_project_service.required]
+}
+
+module "redis" {
+  source = "../../modules/redis"
+
+  project_id          = var.project_id
+  region              = var.region
+  name                = "gateway-identity-cache"
+  network_id          = module.network.private_services_network_id
+  reserved_range      = module.network.private_services_range
+  memory_size_gb      = var.redis_memory_size_gb
+  tier                = var.redis_tier
+  auth_secret_id      = module.secrets.ids["redis-auth"]
+  deletion_protection = var.deletion_protection
+  labels              = local.labels
+}
+
+module "registry" {
+  source = "../../modules/registry"
+
+  project_id = var.project_id
+  region     = var.region
+  writers    = { deployer = module.ci_identity.deployer_member }
+  labels     = local.labels
+
+  depends_on = [google_project_service.required]
+}
+
+module "secrets" {
+  source = "../../modules/secrets"
+
+  project_id = var.project_id
+  secret_ids = local.secret_names
+  labels     = local.labels
+
+  # Each secret is readable by exactly the services that mount it (and so by their migration
+  # jobs, which run as the owning service's account).
+  accessors = {
+    for secret in local.secret_names : secret => {
+      for name, mounts in local.mounted_secrets : name => (name == "gateway" ? module.gateway.service_account_member : module.mesh_service[name].service_account_member)
+      if contains(mounts, secret)
+    }
+  }
+
+  depends_on = [google_project_service.required]
+}
+
+module "mesh_service" {
+  source   = "../../modules/cloud-run-service"
+  for_each = local.mesh
+
+  project_id          = var.project_id
+  region              = var.region
+  name                = each.key
+  image               = local.image[each.key]
+  port                = each.value.port
+  ingress             = "INGRESS_TRAFFIC_INTERNAL_ONLY"
+  min_instances       = each.value.min_instances
+  max_instances       = each.value.max_instances
+  cpu                 = each.value.cpu
+  memory              = each.value.memory
+  health_path         = each.value.health_path
+  vpc_access          = local.vpc_access
+  secrets             = { for secret in local.mounted_secrets[each.key] : secret => module.secrets.secret_ids[secret] }
+  deletion_protection = var.deletion_protection
+  labels              = local.service_labels
+
+  env = merge(
+    {
+      ENVIRONMENT = "production"
+      IMAGE_TAG   = var.image_tag
+    },
+    lookup(var.service_env, each.key, {}),
+  )
+
+  # Internal ingress keeps the internet out; IAM keeps every other caller in the VPC out too.
+  invokers = { gateway = module.gateway.service_account_member }
+
+  depends_on = [google_project_service.required]
+}
+
+module "gateway" {
+  source = "../../modules/cloud-run-service"
+
+  project_id          = var.project_id
+  region              = var.region
+  name                = "gateway"
+  image               = local.image["gateway"]
+  port                = local.gateway.port
+  ingress             = "INGRESS_TRAFFIC_ALL"
+  min_instances       = local.gateway.min_instances
+  max_instances       = local.gateway.max_instances
+  cpu                 = local.gateway.cpu
+  memory              = local.gateway.memory
+  health_path         = local.gateway.health_path
+  vpc_access          = local.vpc_access
+  secrets             = { for secret in local.mounted_secrets["gateway"] : secret => module.secrets.secret_ids[secret] }
+  deletion_protection = var.deletion_protection
+  labels              = local.service_labels
+
+  env = merge(
+    {
+      NODE_ENV           = "production"
+      IMAGE_TAG          = var.image_tag
+      SUPABASE_URL       = var.supabase_url
+      USERS_SERVICE_URL  = "${module.mesh_service["users-service"].uri}/graphql"
+      REDIS_URL          = "redis://${module.redis.host}:${module.redis.port}"
+      SUBGRAPH_ID_TOKENS = "true"
+    },
+    lookup(var.service_env, "gateway", {}),
+  )
+
+  # The public front door: anyone may call it; it verifies the Supabase JWT itself.
+  invokers = { public = "allUsers" }
+
+  # Its revision mounts redis-auth, which must hold a version before the revision starts.
+  depends_on = [google_project_service.required, module.redis]
+}
+
+module "migration_job" {
+  source   = "../../modules/migration-job"
+  for_each = local.databases
+
+  project_id            = var.project_id
+  region                = var.region
+  name                  = "migrate-${each.key}"
+  image                 = local.image[each.value.migrate_with]
+  service_account_email = module.mesh_service[each.value.migrate_with].service_account_email
+  secrets               = { for secret in local.mounted_secrets[each.value.migrate_with] : secret => module.secrets.secret_ids[secret] }
+  vpc_access            = local.vpc_access
+  deletion_protection   = var.deletion_protection
+  labels                = local.labels
+
+  env = merge(
+    {
+      ENVIRONMENT = "production"
+      IMAGE_TAG   = var.image_tag
+    },
+    lookup(var.service_env, each.value.migrate_with, {}),
+  )
+}
+
+module "monitoring" {
+  source = "../../modules/monitoring"
+
+  project_id         = var.project_id
+  project_number     = data.google_project.this.number
+  alert_email        = var.alert_email
+  gateway_url        = module.gateway.uri
+  users_service      = "users-service"
+  billing_account_id = var.billing_account_id
+  monthly_budget_usd = var.monthly_budget_usd
+
+  depends_on = [google_project_service.required]
+}
+
+module "ci_identity" {
+  source = "../../modules/ci-identity"
+
+  project_id             = var.project_id
+  github_repository      = var.github_repository
+  github_environment     = var.github_environment
+  deployer_project_roles = var.deployer_project_roles
+
+  runtime_service_accounts = merge(
+    { gateway = module.gateway.service_account_id },
+    { for name, service in module.mesh_service : name => service.service_account_id },
+  )
+
+  depends_on = [google_project_service.required]
+}

@@ -1,0 +1,72 @@
+# Read by the scripts with `tofu output -json`. Names only: no output carries a secret value.
+
+output "project_id" {
+  description = "Project that hosts production."
+  value       = var.project_id
+}
+
+output "region" {
+  description = "Region of the services."
+  value       = var.region
+}
+
+output "gateway_url" {
+  description = "Public URL of the gateway."
+  value       = module.gateway.uri
+}
+
+output "service_urls" {
+  description = "URL of every service, by catalog name (mesh URLs answer only from inside the VPC)."
+  value = merge(
+    { gateway = module.gateway.uri },
+    { for name, service in module.mesh_service : name => service.uri },
+  )
+}
+
+output "service_accounts" {
+  description = "Runtime service account email of every service, by catalog name."
+  value = merge(
+    { gateway = module.gateway.service_account_email },
+    { for name, service in module.mesh_service : name => service.service_account_email },
+  )
+}
+
+output "migration_jobs" {
+  description = "Cloud Run job that migrates each database, by database name."
+  value       = { for db, job in module.migration_job : db => job.name }
+}
+
+output "redis_host" {
+  description = "Private address of the gateway's Memorystore instance."
+  value       = module.redis.host
+}
+
+output "redis_instance" {
+  description = "Name of the Memorystore instance, for `gcloud redis instances get-auth-string`."
+  value       = module.redis.name
+}
+
+output "secret_names" {
+  description = "Secret Manager secrets whose values the bootstrap adds (names only)."
+  value       = module.secrets.names
+}
+
+output "artifact_registry" {
+  description = "Image prefix: <region>-docker.pkg.dev/<project>/<repository>."
+  value       = module.registry.image_base
+}
+
+output "workload_identity_provider" {
+  description = "Workload Identity provider for GitHub Actions (vars.WIF_PROVIDER)."
+  value       = module.ci_identity.workload_identity_provider
+}
+
+output "deployer_service_account" {
+  description = "Deployer account GitHub Actions impersonates (vars.DEPLOYER_SERVICE_ACCOUNT)."
+  value       = module.ci_identity.deployer_email
+}
+
+output "state_bucket" {
+  description = "Bucket that holds this configuration's state."
+  value       = google_storage_bucket.state.name
+}

@@ -1,0 +1,134 @@
+# project_id, region and image_tag come from the deploy's command line; everything else is in
+# production.tfvars (see production.tfvars.example, which documents each one).
+
+variable "project_id" {
+  description = "Google Cloud project id that hosts production."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", var.project_id))
+    error_message = "project_id must be a project id (6-30 lowercase letters, digits or hyphens), not a display name."
+  }
+}
+
+variable "region" {
+  description = "Region of Cloud Run, Memorystore, Artifact Registry and the subnet."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z]+-[a-z]+[0-9]$", var.region))
+    error_message = "region must be a Google Cloud region such as us-central1."
+  }
+}
+
+variable "image_tag" {
+  description = "Tag of every service image to run: a release tag (v1.4.0) or a commit SHA."
+  type        = string
+
+  validation {
+    condition     = can(regex("^(v[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?|[0-9a-f]{7,40})$", var.image_tag))
+    error_message = "image_tag must be a release tag such as v1.4.0 or a commit SHA; never latest."
+  }
+}
+
+variable "git_commit" {
+  description = "Commit the deploy runs from (the deploy passes it); labels every service. Empty when applied by hand."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = can(regex("^([0-9a-f]{7,40})?$", var.git_commit))
+    error_message = "git_commit must be a commit SHA (git rev-parse HEAD) or empty."
+  }
+}
+
+variable "supabase_url" {
+  description = "URL of the production Supabase project; the gateway fetches its signing keys from it."
+  type        = string
+
+  validation {
+    condition     = can(regex("^https://[a-z0-9]+\\.supabase\\.co$", var.supabase_url))
+    error_message = "supabase_url must be https://<project-ref>.supabase.co with no trailing slash."
+  }
+}
+
+variable "alert_email" {
+  description = "Address that receives alerts and budget notifications."
+  type        = string
+}
+
+variable "billing_account_id" {
+  description = "Billing account of the project, for the budget."
+  type        = string
+}
+
+variable "monthly_budget_usd" {
+  description = "Monthly budget in US dollars; notifications at 50, 75, 90 and 100%."
+  type        = number
+  default     = 100
+}
+
+variable "github_repository" {
+  description = "GitHub repository (owner/name) whose production deploys may use the deployer account."
+  type        = string
+}
+
+variable "github_environment" {
+  description = "GitHub environment a deploy job must run in."
+  type        = string
+  default     = "production"
+}
+
+variable "state_bucket" {
+  description = "Name of the state bucket the bootstrap created; imported so its versioning and access settings are kept as code."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$", var.state_bucket))
+    error_message = "state_bucket must be a bucket name (the STATE_BUCKET of env/production.env), without gs://."
+  }
+}
+
+variable "subnet_cidr" {
+  description = "Primary range of the Cloud Run subnet."
+  type        = string
+  default     = "10.10.0.0/24"
+}
+
+variable "redis_memory_size_gb" {
+  description = "Memory of the Memorystore instance in GB."
+  type        = number
+  default     = 1
+}
+
+variable "redis_tier" {
+  description = "BASIC or STANDARD_HA."
+  type        = string
+  default     = "BASIC"
+}
+
+variable "deletion_protection" {
+  description = "Refuse to destroy Cloud Run services, jobs and Memorystore."
+  type        = bool
+  default     = true
+}
+
+variable "service_env" {
+  description = "Extra plain environment variables per service (catalog name => { NAME = value }). Never secrets: those are Secret Manager files."
+  type        = map(map(string))
+  default     = {}
+}
+
+variable "deployer_project_roles" {
+  description = "Project roles of the CI deployer account."
+  type        = list(string)
+  default = [
+    # Create revisions, execute the migration jobs, move traffic.
+    "roles/run.developer",
+    # Read everything a plan refreshes; carries no secret payloads.
+    "roles/viewer",
+    # A plan refreshes the Memorystore instance, and the provider reads its AUTH string when AUTH is
+    # on (redis.instances.getAuthString); Redis Viewer does not carry that permission.
+    "roles/redis.editor",
+  ]
+}

@@ -1,0 +1,64 @@
+# GitHub Actions deploys without a key: the workflow's OIDC token is exchanged through
+# Workload Identity Federation for a short-lived token of the deployer account, and only for
+# jobs of one repository running in its production environment.
+
+resource "google_iam_workload_identity_pool" "github" {
+  project                   = var.project_id
+  workload_identity_pool_id = var.pool_id
+  display_name              = "GitHub Actions"
+  description               = "Identities of GitHub Actions workflows."
+}
+
+resource "google_iam_workload_identity_pool_provider" "github" {
+  project                            = var.project_id
+  workload_identity_pool_id          = google_iam_workload_identity_pool.github.workload_identity_pool_id
+  workload_identity_pool_provider_id = var.provider_id
+  display_name                       = "GitHub OIDC"
+  description                        = "Tokens of ${var.github_repository} workflows in the ${var.github_environment} environment."
+
+  attribute_mapping = {
+    "google.subject"         = "assertion.sub"
+    "attribute.repository"   = "assertion.repository"
+    "attribute.environment"  = "assertion.environment"
+    "attribute.ref"          = "assertion.ref"
+    "attribute.workflow_ref" = "assertion.job_workflow_ref"
+  }
+
+  # Without a condition any GitHub repository could exchange its tokens here.
+  attribute_condition = "assertion.repository == \"${var.github_repository}\" && assertion.environment == \"${var.github_environment}\""
+
+  oidc {
+    issuer_uri = "https://token.actions.githubusercontent.com"
+  }
+}
+
+resource "google_service_account" "deployer" {
+  project      = var.project_id
+  account_id   = var.deployer_account_id
+  display_name = "Release deployer"
+  description  = "Used by GitHub Actions through Workload Identity Federation to ship releases."
+}
+
+resource "google_service_account_iam_member" "github_impersonation" {
+  service_account_id = google_service_account.deployer.name
+  role               = "roles/iam.workloadIdentityUser"
+  member             = "principalSet://iam.googleapis.com/${google_iam_workload_identity_pool.github.name}/attribute.repository/${var.github_repository}"
+}
+
+resource "google_project_iam_member" "deployer" {
+  for_each = toset(var.deployer_project_roles)
+
+  project = var.project_id
+  role    = each.value
+  member  = google_service_account.deployer.member
+}
+
+# Deploying a revision that runs as an account needs actAs on that account; granted per
+# runtime account so the deployer cannot act as anything else in the project.
+resource "google_service_account_iam_member" "deployer_acts_as" {
+  for_each = var.runtime_service_accounts
+
+  service_account_id = each.value
+  role               = "roles/iam.serviceAccountUser"
+  member             = google_service_account.deployer.member
+}

@@ -1,0 +1,54 @@
+variable "project_id" {
+  description = "Project the deploys act on."
+  type        = string
+}
+
+variable "github_repository" {
+  description = "GitHub repository (owner/name) whose workflows may deploy."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", var.github_repository))
+    error_message = "github_repository must be owner/name, such as mindmirror/mindmirror."
+  }
+}
+
+variable "github_environment" {
+  description = "GitHub environment a deploy job must run in (the one with the approval gate); tokens from any other job are refused."
+  type        = string
+  default     = "production"
+}
+
+variable "pool_id" {
+  description = "Workload identity pool id."
+  type        = string
+  default     = "github"
+}
+
+variable "provider_id" {
+  description = "Workload identity pool provider id."
+  type        = string
+  default     = "github-actions"
+}
+
+variable "deployer_account_id" {
+  description = "Account id of the deployer service account."
+  type        = string
+  default     = "deployer"
+}
+
+variable "deployer_project_roles" {
+  description = "Project roles of the deployer: what shipping a release needs, nothing that edits IAM, networks or secrets."
+  type        = list(string)
+
+  validation {
+    condition     = length(setintersection(var.deployer_project_roles, ["roles/owner", "roles/editor", "roles/secretmanager.secretAccessor", "roles/iam.serviceAccountUser", "roles/resourcemanager.projectIamAdmin"])) == 0
+    error_message = "deployer_project_roles must not include owner, editor, secretAccessor, a project-wide serviceAccountUser or projectIamAdmin."
+  }
+}
+
+variable "runtime_service_accounts" {
+  description = "Runtime accounts the deployer may deploy revisions as: name => fully qualified account id (projects/.../serviceAccounts/...). One roles/iam.serviceAccountUser grant each, on that account only."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,24 @@
+output "notification_channel" {
+  description = "Id of the email notification channel."
+  value       = google_monitoring_notification_channel.email.id
+}
+
+output "uptime_check_id" {
+  description = "Id of the gateway uptime check."
+  value       = google_monitoring_uptime_check_config.gateway.uptime_check_id
+}
+
+output "alert_policies" {
+  description = "Alert policy ids by purpose."
+  value = {
+    gateway_down  = google_monitoring_alert_policy.gateway_down.id
+    error_ratio   = google_monitoring_alert_policy.error_ratio.id
+    latency       = google_monitoring_alert_policy.latency.id
+    users_service = google_monitoring_alert_policy.users_service.id
+  }
+}
+
+output "budget" {
+  description = "Resource name of the monthly budget."
+  value       = google_billing_budget.monthly.name
+}
