@@ -40,7 +40,7 @@ variable "env" {
   default     = {}
 
   validation {
-    condition     = alltrue([for k in keys(var.env) : endswith(k, "_FILE") || !can(regex("(?i)(SECRET|PASSWORD|PASSWD|TOKEN|API_KEY|PRIVATE_KEY|CREDENTIAL|AUTH_STRING|DATABASE_URL|DSN)", k))])
+    condition     = alltrue([for k in keys(var.env) : endswith(k, "_FILE") || !can(regex("(?i)(^|_)(SECRET|PASSWORD|PASSWD|TOKEN|KEY|CREDENTIALS?|AUTH|AUTH_STRING|DATABASE_URL|DSN)$", k))])
     error_message = "env must not carry secrets: mount them with the secrets variable and read the file named by NAME_FILE."
   }
 }
