@@ -1,0 +1,147 @@
+// Establishes who is calling, for one HTTP request or one WebSocket operation, and nothing else:
+// no transport details beyond the Authorization value and the operations asked for. Every way
+// it can refuse maps to one HTTP status and one stable `extensions.code`.
+
+import { getOperationAST, parse } from 'graphql';
+import type { Logger } from '@graphql-hive/gateway';
+import type { ClientIdentitySource, Identity } from './headers.ts';
+import type { IdentityResolver } from './identity.ts';
+import type { GatewayMetrics } from './metrics.ts';
+import { IdentityUnavailableError } from './users-lookup.ts';
+import { TokenRejectedError, type TokenVerifier } from './verify.ts';
+
+export type ClientInternalIdMode = 'ignore' | 'reject';
+
+export interface Refusal {
+  status: 400 | 401 | 503;
+  code: 'CLIENT_IDENTITY_FORBIDDEN' | 'UNAUTHENTICATED' | 'AUTH_UNAVAILABLE' | 'IDENTITY_UNAVAILABLE';
+  message: string;
+  /** Why, for logs and metrics; never sent to the client. */
+  reason: string;
+}
+
+export class RequestRefusedError extends Error {
+  override readonly name = 'RequestRefusedError';
+  constructor(readonly refusal: Refusal) {
+    super(refusal.message);
+  }
+}
+
+export interface OperationRequest {
+  operationName?: string | null;
+  query?: string;
+  extensions?: unknown;
+}
+
+export interface AuthenticationInput {
+  transport: 'http' | 'websocket';
+  /** The raw credential: the Authorization header or its WebSocket connection-param twin. */
+  authorization: string | null | undefined;
+  operations: readonly OperationRequest[];
+  clientIdentity: readonly ClientIdentitySource[];
+}
+
+export interface AuthenticatorOptions {
+  verifier: TokenVerifier;
+  identities: IdentityResolver;
+  publicOperations: ReadonlySet<string>;
+  clientInternalIdMode: ClientInternalIdMode;
+  metrics: GatewayMetrics;
+  log: Logger;
+}
+
+export interface Authenticator {
+  authenticate(input: AuthenticationInput): Promise<Identity>;
+}
+
+const MESSAGES = {
+  clientIdentity: 'x-internal-id and x-supabase-id are set by the gateway only: remove them from the request (headers, extensions, connection params).',
+  missing: 'Authentication required: send your Supabase access token as "Authorization: Bearer <token>".',
+  malformedHeader: 'The Authorization header must be exactly "Bearer <token>".',
+  invalid: 'The access token is invalid or expired: sign in again to get a new one.',
+  authUnavailable: 'Sign-in cannot be checked right now: try again shortly.',
+  identityUnavailable: 'Your account cannot be looked up right now: try again shortly.',
+} as const;
+
+const ANONYMOUS: Identity = Object.freeze({ kind: 'anonymous' });
+
+/** undefined: no credential at all; null: something that is not "Bearer <token>". */
+export function bearerToken(value: string | null | undefined): string | null | undefined {
+  if (value === null || value === undefined || value === '') return undefined;
+  const match = /^Bearer ([^\s,]+)$/i.exec(value);
+  return match ? match[1]! : null;
+}
+
+/** The name of the operation that will run, from operationName or the document itself. */
+export function selectedOperationName(op: OperationRequest): string | undefined {
+  if (op.operationName) return op.operationName;
+  if (typeof op.query !== 'string') return undefined;
+  try {
+    return getOperationAST(parse(op.query, { noLocation: true }))?.name?.value;
+  } catch {
+    return undefined;
+  }
+}
+
+export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
+  const { metrics, log } = options;
+
+  function refuse(refusal: Refusal, transport: string): never {
+    metrics.authOutcomes.inc({ outcome: refusal.status === 503 ? 'unavailable' : 'rejected', reason: refusal.reason });
+    const level = refusal.status === 503 ? 'error' : 'warn';
+    log[level]({ reason: refusal.reason, code: refusal.code, status: refusal.status, transport }, 'request refused: identity not established');
+    throw new RequestRefusedError(refusal);
+  }
+
+  function allPublic(operations: readonly OperationRequest[]): boolean {
+    if (options.publicOperations.size === 0 || operations.length === 0) return false;
+    return operations.every((op) => {
+      const name = selectedOperationName(op);
+      return name !== undefined && options.publicOperations.has(name);
+    });
+  }
+
+  return {
+    async authenticate(input) {
+      if (input.clientIdentity.length > 0) {
+        for (const source of input.clientIdentity) metrics.clientIdentityHeaders.inc({ source, mode: options.clientInternalIdMode });
+        if (options.clientInternalIdMode === 'reject') {
+          refuse({ status: 400, code: 'CLIENT_IDENTITY_FORBIDDEN', message: MESSAGES.clientIdentity, reason: 'client_identity_header' }, input.transport);
+        }
+        log.info({ sources: input.clientIdentity, transport: input.transport }, 'dropped identity headers sent by the client');
+      }
+
+      const token = bearerToken(input.authorization);
+      if (token === undefined) {
+        if (allPublic(input.operations)) {
+          metrics.authOutcomes.inc({ outcome: 'anonymous_public_operation', reason: '' });
+          return ANONYMOUS;
+        }
+        refuse({ status: 401, code: 'UNAUTHENTICATED', message: MESSAGES.missing, reason: 'missing_token' }, input.transport);
+      }
+      if (token === null) refuse({ status: 401, code: 'UNAUTHENTICATED', message: MESSAGES.malformedHeader, reason: 'malformed_authorization' }, input.transport);
+
+      let supabaseId: string;
+      try {
+        ({ sub: supabaseId } = await options.verifier.verify(token));
+      } catch (error) {
+        if (!(error instanceof TokenRejectedError)) throw error;
+        if (error.reason === 'keys_unavailable') {
+          refuse({ status: 503, code: 'AUTH_UNAVAILABLE', message: MESSAGES.authUnavailable, reason: error.reason }, input.transport);
+        }
+        refuse({ status: 401, code: 'UNAUTHENTICATED', message: MESSAGES.invalid, reason: error.reason }, input.transport);
+      }
+
+      let internalId: string | null;
+      try {
+        internalId = await options.identities.resolve(supabaseId);
+      } catch (error) {
+        if (!(error instanceof IdentityUnavailableError)) throw error;
+        log.error({ reason: error.message }, 'users_service lookup failed');
+        refuse({ status: 503, code: 'IDENTITY_UNAVAILABLE', message: MESSAGES.identityUnavailable, reason: 'users_service_unavailable' }, input.transport);
+      }
+      metrics.authOutcomes.inc({ outcome: internalId === null ? 'authenticated_unregistered' : 'authenticated', reason: '' });
+      return { kind: 'user', supabaseId, internalId };
+    },
+  };
+}

@@ -1,0 +1,94 @@
+// The gateway's settings as an object: one field per environment variable (see config.ts for the
+// variables and docs/infrastructure/gateway-auth.md for what each one does), plus defaults.
+
+import type { LogLevel } from '@graphql-hive/gateway';
+import type { ClientInternalIdMode } from './authenticate.ts';
+import type { LogSink } from './log.ts';
+import { DEFAULT_USERS_LOOKUP_PATH, DEFAULT_USERS_LOOKUP_QUERY } from './users-lookup.ts';
+
+export interface GatewayOptions {
+  /** PORT; 0 picks a free port. */
+  port?: number;
+  /** HOST; default 0.0.0.0 in production (Cloud Run), 127.0.0.1 otherwise. */
+  host?: string;
+  /** METRICS_PORT: Prometheus /metrics on its own port, never on the public one; 0 picks a free port. */
+  metricsPort?: number;
+  /** SUPABASE_URL, e.g. https://<ref>.supabase.co */
+  supabaseUrl: string;
+  /** SUPABASE_JWT_SECRET_FILE: enables legacy HS256 tokens. */
+  supabaseJwtSecretFile?: string;
+  /** JWT_CLOCK_TOLERANCE_SECONDS */
+  jwtClockToleranceSeconds?: number;
+  /** USERS_SERVICE_URL: users_service's GraphQL endpoint. */
+  usersServiceUrl: string;
+  /** USERS_LOOKUP_QUERY */
+  usersLookupQuery?: string;
+  /** USERS_LOOKUP_PATH: dot path of the id inside the answer's `data`. */
+  usersLookupPath?: string;
+  /** USERS_SERVICE_TIMEOUT_MS */
+  usersServiceTimeoutMs?: number;
+  /** REDIS_URL: without it, the in-process cache only. */
+  redisUrl?: string;
+  /** REDIS_PASSWORD_FILE: the Memorystore AUTH string, mounted from Secret Manager. */
+  redisPasswordFile?: string;
+  /** REDIS_KEY_PREFIX */
+  redisKeyPrefix?: string;
+  /** IDENTITY_CACHE_TTL_SECONDS */
+  identityCacheTtlSeconds?: number;
+  /** UNREGISTERED_CACHE_TTL_SECONDS: how long "no internal id yet" is remembered. */
+  unregisteredCacheTtlSeconds?: number;
+  /** CLIENT_INTERNAL_ID_MODE */
+  clientInternalIdMode?: ClientInternalIdMode;
+  /** PUBLIC_OPERATIONS: operation names served without a token. */
+  publicOperations?: string[];
+  /** SUPERGRAPH: file path or URL. */
+  supergraph?: string;
+  /** HIVE_CDN_ENDPOINT */
+  hiveCdnEndpoint?: string;
+  /** HIVE_CDN_KEY */
+  hiveCdnKey?: string;
+  /** SUPERGRAPH_POLL_SECONDS: how often a supergraph URL or the CDN is polled. */
+  supergraphPollSeconds?: number;
+  /** SUBGRAPH_ID_TOKENS */
+  subgraphIdTokens?: boolean;
+  /** GCE_METADATA_HOST */
+  gceMetadataHost?: string;
+  /** IMAGE_TAG: reported as the version. */
+  imageTag?: string;
+  /** NODE_ENV */
+  nodeEnv?: string;
+  /** LOG_LEVEL */
+  logLevel?: LogLevel;
+  /** SHUTDOWN_TIMEOUT_SECONDS: how long SIGTERM waits for in-flight requests. */
+  shutdownTimeoutSeconds?: number;
+  /** Where log lines go (default stdout); not an environment variable. */
+  logSink?: LogSink;
+}
+
+export const DEFAULTS = {
+  port: 4000,
+  metricsPortFromEnv: 9464,
+  jwtClockToleranceSeconds: 30,
+  usersLookupQuery: DEFAULT_USERS_LOOKUP_QUERY,
+  usersLookupPath: DEFAULT_USERS_LOOKUP_PATH,
+  usersServiceTimeoutMs: 2_000,
+  redisKeyPrefix: 'mindmirror:gateway:sub2iid:',
+  identityCacheTtlSeconds: 3_600,
+  unregisteredCacheTtlSeconds: 5,
+  clientInternalIdMode: 'ignore' as ClientInternalIdMode,
+  supergraphPollSeconds: 60,
+  gceMetadataHost: 'metadata.google.internal',
+  imageTag: 'dev',
+  logLevel: 'info' as LogLevel,
+  shutdownTimeoutSeconds: 8,
+  maxTokenBytes: 8 * 1024,
+  tokenCacheEntries: 50_000,
+  identityMemoryEntries: 50_000,
+  /** With Redis shared, memory keeps a mapping at most this long so Redis stays the truth. */
+  identityMemoryTtlSecondsWithRedis: 60,
+  redisCommandTimeoutMs: 250,
+} as const;
+
+export function isProduction(options: Pick<GatewayOptions, 'nodeEnv'>): boolean {
+  return options.nodeEnv === 'production';
+}
