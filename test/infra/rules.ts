@@ -1,0 +1,225 @@
+// The security shape of production, as rules over the rendered configuration. Each rule
+// returns its violations, so a broken configuration reports every problem at once.
+
+import type { Rendered, RenderedResource } from './hcl/render.ts';
+import { Unknown } from './hcl/values.ts';
+
+export interface Violation {
+  rule: string;
+  message: string;
+}
+
+type Rule = (plan: Rendered) => string[];
+
+const first = (v: unknown): Record<string, unknown> | undefined => (Array.isArray(v) ? (v[0] as Record<string, unknown> | undefined) : undefined);
+const list = (v: unknown): Record<string, unknown>[] => (Array.isArray(v) ? (v as Record<string, unknown>[]) : []);
+const text = (v: unknown): string => (v instanceof Unknown ? v.toString() : typeof v === 'string' ? v : JSON.stringify(v));
+
+/** The google_service_account a value (an email or IAM member) comes from, if any. */
+export function accountOf(value: unknown): string | null {
+  const m = /^(?:serviceAccount:)?\$\{(.*\bgoogle_service_account\.[A-Za-z0-9_]+)\.(?:email|member)\}$/.exec(text(value));
+  return m ? m[1]! : null;
+}
+
+const byType = (plan: Rendered, ...types: string[]) => plan.resources.filter((r) => r.mode === 'managed' && types.includes(r.type));
+const services = (plan: Rendered) => byType(plan, 'google_cloud_run_v2_service');
+const serviceName = (r: RenderedResource) => String(r.values.name);
+const template = (r: RenderedResource) => first(r.values.template) ?? {};
+const containers = (r: RenderedResource) => list(template(r).containers);
+
+/** Catalog service name by the address of its runtime account. */
+function serviceByAccount(plan: Rendered): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const s of services(plan)) {
+    const account = accountOf(template(s).service_account);
+    if (account) map.set(account, serviceName(s));
+  }
+  return map;
+}
+
+function invokerGrants(plan: Rendered): { service: string; member: unknown; address: string }[] {
+  return byType(plan, 'google_cloud_run_v2_service_iam_member')
+    .filter((r) => r.values.role === 'roles/run.invoker')
+    .map((r) => ({ service: text(r.values.name), member: r.values.member, address: r.address }));
+}
+
+const SECRET_NAME = /(^|_)(SECRET|PASSWORD|PASSWD|TOKEN|KEY|CREDENTIALS?|AUTH|AUTH_STRING|DATABASE_URL|DSN)$/i;
+const SECRET_VALUES: [RegExp, string][] = [
+  [/^[a-z][a-z0-9+.-]*:\/\/[^:/\s@]+:[^@\s]+@/i, 'a URL with a password in it'],
+  [/^eyJ[\w-]+\.[\w-]+\./, 'a JWT'],
+  [/^(sk|rk|pk)[-_][A-Za-z0-9_-]{16,}/, 'an API key'],
+  [/-----BEGIN [A-Z ]*PRIVATE KEY-----/, 'a private key'],
+  [/^(?!\/)(?=.*\d)(?=.*[A-Za-z])[A-Za-z0-9+/_-]{32,}={0,2}$/, 'a long random token'],
+];
+
+export const RULES: Record<string, Rule> = {
+  'cloud-run-v2-only': (plan) => {
+    const out = plan.resources.filter((r) => /^google_cloud_run_service(_iam_.*)?$/.test(r.type)).map((r) => `${r.address} is Cloud Run v1; use google_cloud_run_v2_service`);
+    return out;
+  },
+
+  'only-gateway-public': (plan) => {
+    const out: string[] = [];
+    for (const s of services(plan)) {
+      const want = serviceName(s) === 'gateway' ? 'INGRESS_TRAFFIC_ALL' : 'INGRESS_TRAFFIC_INTERNAL_ONLY';
+      if (s.values.ingress !== want) out.push(`${s.address} (${serviceName(s)}) has ingress ${text(s.values.ingress ?? 'unset (defaults to INGRESS_TRAFFIC_ALL)')}; expected ${want}`);
+    }
+    for (const g of invokerGrants(plan)) {
+      if (/^all(Authenticated)?Users$/.test(text(g.member)) && g.service !== 'gateway') out.push(`${g.address} lets ${text(g.member)} invoke ${g.service}; only the gateway is public`);
+    }
+    if (!invokerGrants(plan).some((g) => g.service === 'gateway' && text(g.member) === 'allUsers')) out.push('the gateway has no allUsers run.invoker grant, so nobody can reach it');
+    for (const r of byType(plan, 'google_cloud_run_v2_service_iam_binding', 'google_cloud_run_v2_service_iam_policy')) out.push(`${r.address} is authoritative IAM; grant run.invoker with google_cloud_run_v2_service_iam_member`);
+    return out;
+  },
+
+  'mesh-invoked-by-gateway-only': (plan) => {
+    const out: string[] = [];
+    const gateway = services(plan).find((s) => serviceName(s) === 'gateway');
+    const gatewayAccount = gateway && accountOf(template(gateway).service_account);
+    for (const s of services(plan).filter((x) => serviceName(x) !== 'gateway')) {
+      const grants = invokerGrants(plan).filter((g) => g.service === serviceName(s));
+      if (!grants.some((g) => accountOf(g.member) === gatewayAccount)) out.push(`${serviceName(s)}: the gateway's account has no run.invoker grant, so the gateway cannot call it`);
+      for (const g of grants) if (accountOf(g.member) !== gatewayAccount) out.push(`${g.address}: ${text(g.member)} may invoke ${serviceName(s)}; only the gateway's account may`);
+    }
+    return out;
+  },
+
+  'gateway-egress-reaches-mesh': (plan) => {
+    const gateway = services(plan).find((s) => serviceName(s) === 'gateway');
+    if (!gateway) return ['no gateway service'];
+    const vpc = first(template(gateway).vpc_access);
+    if (!vpc) return ['the gateway has no VPC egress, so internal-only services reject its calls'];
+    if (vpc.egress === 'ALL_TRAFFIC') return [];
+    const nic = first(vpc.network_interfaces);
+    const subnetRef = text(nic?.subnetwork).replace(/^\$\{(.*)\.(id|self_link|name)\}$/, '$1');
+    const networkRef = text(nic?.network);
+    const subnet = plan.resources.find((r) => r.address === subnetRef);
+    const out: string[] = [];
+    if (!subnet || subnet.values.private_ip_google_access !== true) out.push(`the gateway's egress is ${text(vpc.egress ?? 'PRIVATE_RANGES_ONLY')} and its subnet ${subnet?.address ?? subnetRef} lacks Private Google Access: calls to internal-only services would leave through the internet path and be rejected`);
+    const zone = byType(plan, 'google_dns_managed_zone').find(
+      (z) => z.values.dns_name === 'run.app.' && z.values.visibility === 'private' && list(first(z.values.private_visibility_config)?.networks).some((n) => text(n.network_url) === networkRef),
+    );
+    if (!zone) return [...out, "no private run.app. DNS zone on the gateway's network: *.run.app would resolve to public addresses"];
+    const zoneName = `\${${zone.address}.name}`;
+    const records = byType(plan, 'google_dns_record_set').filter((r) => text(r.values.managed_zone) === zoneName || r.values.managed_zone === zone.values.name);
+    const apex = records.find((r) => r.values.name === 'run.app.' && r.values.type === 'A');
+    const privateVip = (ip: unknown) => /^199\.36\.153\.(8|9|10|11|4|5|6|7)$/.test(String(ip));
+    if (!apex || !list(apex.values.rrdatas).length || !(apex.values.rrdatas as unknown[]).every(privateVip)) out.push('the run.app. zone has no A record pointing at private.googleapis.com (199.36.153.8/30) or restricted.googleapis.com');
+    if (!records.some((r) => r.values.name === '*.run.app.' && r.values.type === 'CNAME' && (r.values.rrdatas as unknown[] | undefined)?.[0] === 'run.app.')) out.push('the run.app. zone has no *.run.app. CNAME to run.app.');
+    return out;
+  },
+
+  'one-account-per-service': (plan) => {
+    const out: string[] = [];
+    const seen = new Map<string, string>();
+    for (const s of services(plan)) {
+      const account = accountOf(template(s).service_account);
+      if (!account) {
+        out.push(`${serviceName(s)} does not run as a service account created for it (service_account = ${text(template(s).service_account ?? 'unset: the default compute account')})`);
+        continue;
+      }
+      if (seen.has(account)) out.push(`${serviceName(s)} and ${seen.get(account)} share the account ${account}`);
+      seen.set(account, serviceName(s));
+    }
+    return out;
+  },
+
+  'no-basic-roles': (plan) =>
+    plan.resources
+      .filter((r) => /_iam_(member|binding)$/.test(r.type) && ['roles/owner', 'roles/editor'].includes(String(r.values.role)))
+      .map((r) => `${r.address} grants ${String(r.values.role)}`),
+
+  'no-project-wide-secret-access': (plan) =>
+    plan.resources
+      .filter((r) => /^google_project_iam_(member|binding|policy)$/.test(r.type) && /^roles\/secretmanager\.(secretAccessor|admin)$/.test(String(r.values.role)))
+      .map((r) => `${r.address} grants ${String(r.values.role)} on the whole project; grant it per secret`),
+
+  'secrets-readable-only-by-mounting-services': (plan) => {
+    const out: string[] = [];
+    const owners = serviceByAccount(plan);
+    const mounted = new Set<string>();
+    for (const s of services(plan)) {
+      for (const v of list(template(s).volumes)) {
+        const secret = first(v.secret);
+        if (!secret) continue;
+        mounted.add(`${text(secret.secret)} ${serviceName(s)}`);
+        const mount = containers(s).flatMap((c) => list(c.volume_mounts)).find((m) => m.name === v.name);
+        if (mount?.mount_path !== `/secrets/${String(v.name)}`) out.push(`${serviceName(s)} mounts secret ${text(secret.secret)} at ${text(mount?.mount_path ?? 'nowhere')}; expected /secrets/${String(v.name)}`);
+      }
+    }
+    const granted = new Set<string>();
+    for (const g of byType(plan, 'google_secret_manager_secret_iam_member').filter((r) => r.values.role === 'roles/secretmanager.secretAccessor')) {
+      const service = owners.get(accountOf(g.values.member) ?? '');
+      const secret = text(g.values.secret_id);
+      if (!service) out.push(`${g.address} lets ${text(g.values.member)} read ${secret}, which is not the account of a service that mounts it`);
+      else if (!mounted.has(`${secret} ${service}`)) out.push(`${g.address} lets ${service} read ${secret}, which it does not mount`);
+      else granted.add(`${secret} ${service}`);
+    }
+    for (const m of mounted) if (!granted.has(m)) out.push(`${m.split(' ')[1]} mounts ${m.split(' ')[0]} but has no secretAccessor grant on it`);
+    for (const r of byType(plan, 'google_secret_manager_secret_iam_binding', 'google_secret_manager_secret_iam_policy')) out.push(`${r.address} is authoritative IAM on a secret; use google_secret_manager_secret_iam_member`);
+    return out;
+  },
+
+  'always-warm-login-path': (plan) => {
+    const out: string[] = [];
+    for (const name of ['gateway', 'users-service']) {
+      const s = services(plan).find((x) => serviceName(x) === name);
+      const min = first(template(s ?? ({ values: {} } as RenderedResource)).scaling)?.min_instance_count;
+      if (typeof min !== 'number' || min < 1) out.push(`${name} has min_instance_count ${text(min ?? 'unset')}; it must keep at least 1 instance warm`);
+    }
+    return out;
+  },
+
+  'startup-cpu-boost': (plan) =>
+    services(plan).flatMap((s) => containers(s).filter((c) => first(c.resources)?.startup_cpu_boost !== true).map(() => `${serviceName(s)} has startup CPU boost off`)),
+
+  'no-secrets-in-env': (plan) => {
+    const out: string[] = [];
+    for (const r of byType(plan, 'google_cloud_run_v2_service', 'google_cloud_run_v2_job')) {
+      const t = template(r);
+      const cs = r.type === 'google_cloud_run_v2_job' ? list(first(t.template)?.containers) : list(t.containers);
+      for (const env of cs.flatMap((c) => list(c.env))) {
+        const name = String(env.name);
+        if (env.value_source !== undefined) out.push(`${r.address}: env ${name} reads a secret into the environment; mount it as a file`);
+        if (SECRET_NAME.test(name) && !name.endsWith('_FILE')) out.push(`${r.address}: env ${name} looks like a secret; mount it as a file and pass ${name}_FILE`);
+        if (typeof env.value === 'string') for (const [re, what] of SECRET_VALUES) if (re.test(env.value)) out.push(`${r.address}: env ${name} holds what looks like ${what}`);
+      }
+    }
+    return out;
+  },
+
+  'state-bucket-versioned': (plan) => {
+    const imported = plan.imports.find((i) => /^google_storage_bucket\./.test(i.to));
+    if (!imported) return ['the state bucket is not imported into the configuration, so its versioning is not kept as code'];
+    const bucket = plan.resources.find((r) => r.address === imported.to);
+    if (!bucket) return [`import target ${imported.to} is not declared`];
+    const out: string[] = [];
+    if (first(bucket.values.versioning)?.enabled !== true) out.push(`${bucket.address}: versioning is off, so a bad state write cannot be undone`);
+    if (bucket.values.public_access_prevention !== 'enforced') out.push(`${bucket.address}: public_access_prevention must be enforced`);
+    if (bucket.values.uniform_bucket_level_access !== true) out.push(`${bucket.address}: uniform_bucket_level_access must be on`);
+    if (bucket.lifecycle.prevent_destroy !== true) out.push(`${bucket.address}: prevent_destroy must be set`);
+    return out;
+  },
+
+  'explicit-deletion-protection': (plan) =>
+    byType(plan, 'google_cloud_run_v2_service', 'google_cloud_run_v2_job')
+      .filter((r) => typeof r.values.deletion_protection !== 'boolean')
+      .map((r) => `${r.address} leaves deletion_protection to the provider default`),
+
+  'traffic-left-to-deploys': (plan) =>
+    services(plan)
+      .filter((s) => !(s.lifecycle.ignore_changes as unknown[] | undefined)?.some((x) => text(x).includes('traffic')))
+      .map((s) => `${s.address} does not ignore traffic changes: an apply would undo a rollback made with gcloud run services update-traffic`),
+
+  'outputs-carry-no-secrets': (plan) => {
+    const out: string[] = [];
+    for (const [name, value] of Object.entries(plan.outputs)) {
+      if (/auth_string|secret_data/.test(JSON.stringify(value, (_k, v: unknown) => (v instanceof Unknown ? v.toString() : v)))) out.push(`output ${name} carries a secret value`);
+    }
+    return out;
+  },
+};
+
+export function checkRules(plan: Rendered): Violation[] {
+  return Object.entries(RULES).flatMap(([rule, check]) => check(plan).map((message) => ({ rule, message })));
+}
