@@ -21,8 +21,9 @@ $$;
 
 create schema if not exists private;
 
--- Nobody gets anything in private by default; the few callable functions are granted one by one.
-revoke all on schema private from public, anon, authenticated, service_role;
+-- Nobody but its owner uses private by default; later migrations grant usage to the roles
+-- that call a function in it (and only execute on that function).
+revoke all on schema private from public;
 
 -- Keeps updated_at honest whatever the client sends.
 create or replace function private.set_updated_at() returns trigger
