@@ -1,0 +1,205 @@
+// Monthly cost of a planned production, from `tofu show -json <plan>` and a dated price table
+// (infra/pricing/gcp-prices.json). Pure: the caller reads both files and prints the result.
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from './paths.ts';
+
+export const PRICE_TABLE = 'infra/pricing/gcp-prices.json';
+
+export interface PriceTable {
+  date: string;
+  currency: string;
+  region: string;
+  hours_per_month: number;
+  sources: Record<string, string>;
+  prices: Record<string, number>;
+  usage: Record<string, number>;
+}
+
+/** The part of `tofu show -json` (format 1.x) the estimate reads. */
+export interface PlanJson {
+  format_version?: string;
+  resource_changes?: {
+    address: string;
+    type: string;
+    mode?: string;
+    change: { actions: string[]; after?: Record<string, unknown> | null };
+  }[];
+}
+
+export interface LineItem {
+  /** What is priced: a resource address, or a usage line such as "container scanning". */
+  item: string;
+  monthly: number;
+  /** How the figure was reached, in words and numbers a reviewer can check. */
+  basis: string;
+}
+
+export interface Estimate {
+  items: LineItem[];
+  total: number;
+  currency: string;
+  priceDate: string;
+  /** Resource types in the plan that have no price model; free ones are listed as such, not here. */
+  unpriced: string[];
+}
+
+/** Types that cost nothing by themselves (IAM, networking without traffic, budgets, APIs). */
+const FREE = new Set([
+  'google_project_service',
+  'google_project_iam_member',
+  'google_service_account',
+  'google_service_account_iam_member',
+  'google_cloud_run_v2_service_iam_member',
+  'google_secret_manager_secret_iam_member',
+  'google_secret_manager_secret_version',
+  'google_artifact_registry_repository_iam_member',
+  'google_storage_bucket_iam_member',
+  'google_compute_network',
+  'google_compute_subnetwork',
+  'google_compute_global_address',
+  'google_service_networking_connection',
+  'google_dns_record_set',
+  'google_iam_workload_identity_pool',
+  'google_iam_workload_identity_pool_provider',
+  'google_monitoring_notification_channel',
+  'google_monitoring_uptime_check_config',
+  'google_billing_budget',
+]);
+
+export function loadPriceTable(file = join(repoRoot, PRICE_TABLE)): PriceTable {
+  return JSON.parse(readFileSync(file, 'utf8')) as PriceTable;
+}
+
+const round = (n: number) => Math.round(n * 100) / 100;
+const first = (v: unknown): Record<string, unknown> => (Array.isArray(v) && v[0] && typeof v[0] === 'object' ? (v[0] as Record<string, unknown>) : {});
+
+/** "512Mi" or "1Gi" in GiB; "1" or "0.5" CPUs as a number. */
+export function gibOf(memory: unknown): number {
+  const m = /^(\d+(?:\.\d+)?)(Mi|Gi)$/.exec(String(memory));
+  if (!m) throw new Error(`cannot read memory size ${JSON.stringify(memory)}`);
+  return Number(m[1]) / (m[2] === 'Mi' ? 1024 : 1);
+}
+
+function cpuOf(cpu: unknown): number {
+  const n = Number(String(cpu).replace(/m$/, '')) / (String(cpu).endsWith('m') ? 1000 : 1);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`cannot read CPU limit ${JSON.stringify(cpu)}`);
+  return n;
+}
+
+export function estimateMonthlyCost(plan: PlanJson, table: PriceTable): Estimate {
+  const p = table.prices;
+  const u = table.usage;
+  const price = (name: string) => {
+    const v = p[name];
+    if (typeof v !== 'number') throw new Error(`price table ${table.date} has no price "${name}"`);
+    return v;
+  };
+  const use = (name: string) => {
+    const v = u[name];
+    if (typeof v !== 'number') throw new Error(`price table ${table.date} has no usage figure "${name}"`);
+    return v;
+  };
+  const seconds = table.hours_per_month * 3600;
+  const items: LineItem[] = [];
+  const unpriced = new Set<string>();
+  const planned = (plan.resource_changes ?? []).filter((r) => (r.mode ?? 'managed') === 'managed' && !(r.change.actions.length === 1 && r.change.actions[0] === 'delete') && r.change.after);
+
+  let services = 0;
+  let activeCpuSeconds = 0;
+  let activeGibSeconds = 0;
+  let meanShape = { cpu: 0, gib: 0 };
+  for (const r of planned) {
+    const after = r.change.after!;
+    switch (r.type) {
+      case 'google_cloud_run_v2_service': {
+        services += 1;
+        const t = first(after.template);
+        const limits = (first(first(t.containers).resources).limits ?? {}) as Record<string, unknown>;
+        const cpu = cpuOf(limits.cpu ?? '1');
+        const gib = gibOf(limits.memory ?? '512Mi');
+        meanShape = { cpu: meanShape.cpu + cpu, gib: meanShape.gib + gib };
+        const min = Number(first(t.scaling).min_instance_count ?? 0);
+        const alwaysOn = first(first(t.containers).resources).cpu_idle === false;
+        const cpuRate = alwaysOn ? price('cloud_run_cpu_second_active') : price('cloud_run_cpu_second_idle');
+        const memRate = alwaysOn ? price('cloud_run_memory_gib_second_active') : price('cloud_run_memory_gib_second_idle');
+        const monthly = min * seconds * (cpu * cpuRate + gib * memRate);
+        items.push({ item: r.address, monthly, basis: `${min} warm instance(s) x ${cpu} vCPU, ${gib} GiB, ${alwaysOn ? 'CPU always allocated' : 'idle rate between requests'}, ${table.hours_per_month} h` });
+        break;
+      }
+      case 'google_cloud_run_v2_job': {
+        const tt = first(first(after.template).template);
+        const limits = (first(first(tt.containers).resources).limits ?? {}) as Record<string, unknown>;
+        const runs = use('releases_per_month') * use('migration_seconds');
+        activeCpuSeconds += runs * cpuOf(limits.cpu ?? '1');
+        activeGibSeconds += runs * gibOf(limits.memory ?? '512Mi');
+        break;
+      }
+      case 'google_redis_instance': {
+        const gb = Number(after.memory_size_gb ?? 1);
+        const standard = after.tier === 'STANDARD_HA';
+        const rate = price(standard ? 'memorystore_standard_gb_hour' : 'memorystore_basic_gb_hour');
+        items.push({ item: r.address, monthly: gb * table.hours_per_month * rate, basis: `${gb} GB ${standard ? 'Standard' : 'Basic'} x ${table.hours_per_month} h x $${rate}/GB-h` });
+        break;
+      }
+      case 'google_dns_managed_zone':
+        items.push({ item: r.address, monthly: price('dns_managed_zone_month'), basis: 'one managed zone' });
+        break;
+      case 'google_monitoring_alert_policy': {
+        const conditions = Array.isArray(after.conditions) ? after.conditions.length : 1;
+        const monthly = conditions * (price('alert_condition_month') + (use('alert_time_series_per_condition_month') / 1e6) * price('alert_million_time_series'));
+        items.push({ item: r.address, monthly, basis: `${conditions} condition(s) x $${price('alert_condition_month')} + time series returned` });
+        break;
+      }
+      case 'google_storage_bucket':
+        items.push({ item: r.address, monthly: use('state_gb') * price('gcs_standard_gb_month'), basis: `${use('state_gb')} GB of state and its versions` });
+        break;
+      case 'google_secret_manager_secret':
+      case 'google_artifact_registry_repository':
+        break; // priced below, from the counts
+      default:
+        if (!FREE.has(r.type)) unpriced.add(r.type);
+    }
+  }
+
+  // Traffic: every request passes the gateway and one subgraph; free allotments apply per
+  // billing account, so they are taken off once.
+  if (services > 0) {
+    const requests = use('requests_per_month');
+    const hops = 1 + use('subgraph_calls_per_request');
+    const shape = { cpu: meanShape.cpu / services, gib: meanShape.gib / services };
+    activeCpuSeconds += requests * hops * use('request_seconds') * shape.cpu;
+    activeGibSeconds += requests * hops * use('request_seconds') * shape.gib;
+    const cpu = Math.max(0, activeCpuSeconds - price('cloud_run_free_cpu_seconds')) * price('cloud_run_cpu_second_active');
+    const mem = Math.max(0, activeGibSeconds - price('cloud_run_free_gib_seconds')) * price('cloud_run_memory_gib_second_active');
+    const req = Math.max(0, (requests * hops) / 1e6 - price('cloud_run_free_million_requests')) * price('cloud_run_million_requests');
+    items.push({ item: 'Cloud Run requests (services and migration jobs)', monthly: cpu + mem + req, basis: `${requests} requests x ${hops} hops x ${use('request_seconds')} s, after the free allotment` });
+  }
+
+  const secrets = planned.filter((r) => r.type === 'google_secret_manager_secret').length;
+  if (secrets > 0) {
+    const versions = Math.max(0, secrets - price('secret_free_active_versions'));
+    const monthly = versions * price('secret_active_version_month') + (use('secret_accesses_per_month') / 1e4) * price('secret_ten_thousand_accesses');
+    items.push({ item: `Secret Manager (${secrets} secrets)`, monthly, basis: `${secrets} active versions, ${price('secret_free_active_versions')} free; ${use('secret_accesses_per_month')} accesses` });
+  }
+
+  if (planned.some((r) => r.type === 'google_artifact_registry_repository')) {
+    const gb = services * use('image_versions_kept') * use('image_gb');
+    items.push({ item: 'Artifact Registry storage', monthly: Math.max(0, gb - price('artifact_registry_free_gb')) * price('artifact_registry_gb_month'), basis: `${services} images x ${use('image_versions_kept')} versions x ${use('image_gb')} GB` });
+    const scans = services * use('releases_per_month');
+    items.push({ item: 'Container scanning', monthly: scans * price('container_scan_per_image'), basis: `${services} images x ${use('releases_per_month')} releases x $${price('container_scan_per_image')}` });
+  }
+
+  const rounded = items.map((i) => ({ ...i, monthly: round(i.monthly) }));
+  return { items: rounded, total: round(rounded.reduce((s, i) => s + i.monthly, 0)), currency: table.currency, priceDate: table.date, unpriced: [...unpriced].sort() };
+}
+
+/** The estimate as an aligned table, for the CLI wrapper. */
+export function formatEstimate(estimate: Estimate): string {
+  const width = Math.max(...estimate.items.map((i) => i.item.length), 5);
+  const lines = estimate.items.map((i) => `${i.item.padEnd(width)}  ${i.monthly.toFixed(2).padStart(8)}  ${i.basis}`);
+  lines.push(`${'total'.padEnd(width)}  ${estimate.total.toFixed(2).padStart(8)}  ${estimate.currency} per month, list prices of ${estimate.priceDate}`);
+  if (estimate.unpriced.length) lines.push(`not priced: ${estimate.unpriced.join(', ')}`);
+  return lines.join('\n');
+}
