@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { before, test } from 'node:test';
+import { loadCatalog } from '../../scripts/lib/catalog.ts';
+import { REQUIRED_APIS } from '../../scripts/lib/gcp.ts';
+import { loadModuleSource, type ModuleSource } from './hcl/parse.ts';
+import type { Rendered } from './hcl/render.ts';
+import { DEPLOY_VARS, INFRA, PRODUCTION, renderProduction } from './production.ts';
+
+const GIVEN_BY_DEPLOY = ['project_id', 'region', 'image_tag', 'git_commit'];
+let production: Rendered;
+let root: ModuleSource;
+
+before(async () => {
+  production = await renderProduction();
+  root = await loadModuleSource(join(INFRA, PRODUCTION));
+});
+
+test('production.tfvars.example sets and documents every variable the deploy does not pass', () => {
+  const text = readFileSync(join(INFRA, PRODUCTION, 'production.tfvars.example'), 'utf8').split('\n');
+  const problems: string[] = [];
+  for (const name of Object.keys(root.variables)) {
+    const at = text.findIndex((l) => new RegExp(`^${name}\\s*=`).test(l));
+    if (GIVEN_BY_DEPLOY.includes(name)) {
+      if (at >= 0) problems.push(`${name} is passed by the deploy; setting it in tfvars too would let the two disagree`);
+      continue;
+    }
+    if (at < 0) problems.push(`${name} is not in production.tfvars.example`);
+    else if (!text[at - 1]?.startsWith('#')) problems.push(`${name} has no comment above it`);
+  }
+  assert.deepEqual(problems, []);
+});
+
+test('every variable of every module has a description and a type', async () => {
+  const problems: string[] = [];
+  for (const dir of [join(INFRA, PRODUCTION), ...readdirSync(join(INFRA, 'modules')).map((m) => join(INFRA, 'modules', m))]) {
+    const source = dir.endsWith(PRODUCTION) ? root : await loadModuleSource(dir);
+    for (const [name, v] of Object.entries(source.variables)) {
+      if (typeof v.description !== 'string' || v.description.length < 10) problems.push(`${dir}: variable ${name} has no description`);
+      if (v.type === undefined) problems.push(`${dir}: variable ${name} has no type`);
+    }
+    for (const file of ['main.tf', 'variables.tf', 'outputs.tf', 'README.md']) if (!dir.endsWith(PRODUCTION) && !existsSync(join(dir, file))) problems.push(`${dir}: no ${file}`);
+  }
+  assert.deepEqual(problems, []);
+});
+
+test('bad settings are all reported at once, each naming the variable and the fix', async () => {
+  const example = readFileSync(join(INFRA, PRODUCTION, 'production.tfvars.example'), 'utf8');
+  const bad = example
+    .replace('supabase_url = "https://abcdefghijklmnopqrst.supabase.co"', 'supabase_url = "https://abcdefghijklmnopqrst.supabase.co/"')
+    .replace('alert_email = "oncall@example.com"', 'alert_email = "oncall"')
+    .replace('billing_account_id = "012345-6789AB-CDEF01"', 'billing_account_id = "billing"')
+    .replace('monthly_budget_usd = 100', 'monthly_budget_usd = 0')
+    .replace('deployer_project_roles = ["roles/run.developer",', 'deployer_project_roles = ["roles/owner", "roles/run.developer",')
+    .replace('    IDENTITY_CACHE_TTL_SECONDS = "3600"', '    IDENTITY_CACHE_TTL_SECONDS = "3600"\n    HIVE_CDN_KEY = "abc"');
+  const plan = await renderProduction(INFRA, { ...DEPLOY_VARS, image_tag: 'latest' }, bad);
+  const text = plan.errors.join('\n');
+  for (const expected of [
+    /var\.image_tag: image_tag must be a release tag/,
+    /var\.supabase_url: supabase_url must be https:\/\/<project-ref>\.supabase\.co with no trailing slash/,
+    /module\.monitoring: var\.alert_email: alert_email must be an email address/,
+    /module\.monitoring: var\.billing_account_id: billing_account_id must look like/,
+    /module\.monitoring: var\.monthly_budget_usd: monthly_budget_usd must be a whole number of dollars above 0/,
+    /module\.ci_identity: var\.deployer_project_roles: deployer_project_roles must not include owner/,
+    /module\.gateway: var\.env: env must not carry secrets/,
+  ]) assert.match(text, expected);
+  assert.equal(plan.errors.length, 7, text);
+});
+
+test('OpenTofu enables exactly the APIs the bootstrap enables and preflight checks', () => {
+  const enabled = production.resources.filter((r) => r.type === 'google_project_service').map((r) => r.values.service);
+  assert.deepEqual(enabled.sort(), [...REQUIRED_APIS].sort());
+});
+
+test('the catalog drives the services, their images, scaling and migration jobs', () => {
+  const catalog = loadCatalog();
+  const services = new Map(production.resources.filter((r) => r.type === 'google_cloud_run_v2_service').map((r) => [r.values.name as string, r.values]));
+  assert.deepEqual([...services.keys()].sort(), catalog.services.map((s) => s.name).sort());
+  for (const s of catalog.services) {
+    const t = (services.get(s.name)!.template as Record<string, any>[])[0]!;
+    assert.equal(t.containers[0].image, `us-central1-docker.pkg.dev/mindmirror-prod/mindmirror/${s.image}:v1.4.0`);
+    assert.equal(t.containers[0].ports[0].container_port, s.port);
+    assert.equal(t.containers[0].startup_probe[0].http_get[0].path, s.health_path);
+    assert.deepEqual([t.scaling[0].min_instance_count, t.scaling[0].max_instance_count], [s.min_instances, s.max_instances]);
+  }
+  const jobs = production.resources.filter((r) => r.type === 'google_cloud_run_v2_job');
+  assert.deepEqual(jobs.map((j) => j.values.name).sort(), catalog.databases.map((d) => `migrate-${d.name}`).sort());
+  for (const job of jobs) {
+    const container = (job.values.template as any)[0].template[0].containers[0];
+    assert.deepEqual([container.command, container.args], [['alembic'], ['upgrade', 'head']]);
+  }
+});
+
+test('the outputs the scripts read are there, and none is sensitive', () => {
+  for (const name of ['gateway_url', 'service_urls', 'migration_jobs', 'redis_host', 'secret_names', 'region', 'project_id', 'workload_identity_provider', 'deployer_service_account']) {
+    assert.ok(name in production.outputs, `no output ${name}`);
+  }
+  assert.deepEqual(Object.keys(production.outputs.service_urls as object).sort(), loadCatalog().services.map((s) => s.name).sort());
+  for (const [name, o] of Object.entries(root.outputs)) assert.notEqual(o.sensitive, true, `output ${name} is sensitive`);
+});
+
+test('state goes to GCS with bucket and prefix from -backend-config only', () => {
+  const backends = root.terraform.flatMap((t) => (t.backend ? Object.entries(t.backend as Record<string, unknown[]>) : []));
+  assert.deepEqual(backends.map(([type]) => type), ['gcs']);
+  assert.deepEqual(backends[0]![1], [{}]);
+  assert.deepEqual(production.imports, [{ to: 'google_storage_bucket.state', id: 'mindmirror-prod-tfstate' }]);
+});
+
+/** A real OpenTofu, if one is configured; the fakes under test/fakes do not count. */
+function realTofu(): string | null {
+  const bin = process.env.TOFU_BIN;
+  if (!bin || bin.includes('test/fakes')) return null;
+  const probe = spawnSync(bin, ['version'], { encoding: 'utf8' });
+  return probe.status === 0 && /OpenTofu/.test(probe.stdout) ? bin : null;
+}
+
+test('tofu fmt -check finds nothing to reformat', (t) => {
+  const tofu = realTofu();
+  if (!tofu) return t.skip('no OpenTofu here: set TOFU_BIN to a real tofu binary to run fmt -check');
+  const run = spawnSync(tofu, ['fmt', '-check', '-recursive', INFRA], { encoding: 'utf8' });
+  assert.equal(run.status, 0, `files to reformat:\n${run.stdout}${run.stderr}`);
+});
+
+test('tofu validate accepts the production configuration', (t) => {
+  const tofu = realTofu();
+  if (!tofu) return t.skip('no OpenTofu here: set TOFU_BIN to a real tofu binary (with provider access) to run validate');
+  const dir = join(INFRA, PRODUCTION);
+  const init = spawnSync(tofu, [`-chdir=${dir}`, 'init', '-backend=false', '-input=false'], { encoding: 'utf8' });
+  assert.equal(init.status, 0, init.stderr);
+  const validate = spawnSync(tofu, [`-chdir=${dir}`, 'validate', '-json'], { encoding: 'utf8' });
+  const result = JSON.parse(validate.stdout) as { valid: boolean; diagnostics: unknown[] };
+  assert.equal(result.valid, true, JSON.stringify(result.diagnostics, null, 1));
+});
