@@ -1,12 +1,15 @@
 # The front door. Each target runs one script; `make` alone lists them.
 # ENV, ENV_FILE, YES and DRY_RUN given on the command line (make preflight DRY_RUN=1) reach the
-# scripts as environment variables, as do TOFU_BIN, GCLOUD_BIN and SUPABASE_BIN.
+# scripts as environment variables, as do TOFU_BIN, GCLOUD_BIN, SUPABASE_BIN and each target's
+# own parameters (BACKUP=, SERVICE=, ...).
 
 .DEFAULT_GOAL := help
 SHELL := bash
 RUN := node --import tsx
 
-.PHONY: help install test typecheck preflight
+.PHONY: help install test typecheck preflight production-bootstrap production-secrets \
+	production-supabase production-deploy production-verify production-backup-state \
+	production-backups production-rollback production-rollback-traffic production-restore-state
 
 help: ## List every target with one line of description
 	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z0-9_-]+:.*## / { printf "  %-28s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -22,3 +25,33 @@ typecheck: ## Type-check all TypeScript
 
 preflight: ## Check tools, credentials and the GCP project before any production runbook
 	@$(RUN) scripts/preflight.ts
+
+production-bootstrap: ## Once per project: enable the APIs, create the versioned state bucket
+	@$(RUN) scripts/production-bootstrap.ts
+
+production-secrets: ## Store database URLs and API keys in Secret Manager (only changed values)
+	@$(RUN) scripts/production-secrets.ts
+
+production-supabase: ## Push Supabase migrations, diff the auth config, keep its keys in Secret Manager
+	@$(RUN) scripts/production-supabase.ts
+
+production-deploy: ## Ship IMAGE_TAG: plan, confirm, apply, migrate, verify (YES=1: no prompts)
+	@$(RUN) scripts/production-deploy.ts
+
+production-verify: ## Check the gateway and every service are up and serving their latest revision
+	@$(RUN) scripts/production-verify.ts
+
+production-backup-state: ## Back up the OpenTofu state (owner-only local copy and the state bucket)
+	@$(RUN) scripts/production-backup-state.ts
+
+production-backups: ## List the state backups, newest first
+	@$(RUN) scripts/production-backups.ts
+
+production-rollback: ## Roll back: traffic first, then re-apply a backup's configuration (BACKUP=<id>)
+	@$(RUN) scripts/production-rollback.ts
+
+production-rollback-traffic: ## Route every service back to its previous revision (SERVICE= REVISION= for one)
+	@$(RUN) scripts/production-rollback-traffic.ts
+
+production-restore-state: ## Recover lost or corrupted state from a backup (BACKUP=<id>)
+	@$(RUN) scripts/production-restore-state.ts

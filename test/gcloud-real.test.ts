@@ -158,6 +158,9 @@ const FLAG_SAMPLES: Record<string, string> = {
   '--out-file': '/dev/null',
   '--filter-account': 'oncall@example.com',
   '--service': 'gateway',
+  '--replication-policy': 'automatic',
+  '--labels': 'team=platform',
+  '--locations': 'us-central1',
 };
 const POSITIONALS: Record<string, string[]> = {
   'config get-value': ['project'],
@@ -165,6 +168,7 @@ const POSITIONALS: Record<string, string[]> = {
   'services enable': ['run.googleapis.com'],
   'storage cp': ['gs://mm-prod-1-tfstate/a', 'gs://mm-prod-1-tfstate/b'],
   'secrets versions access': ['latest'],
+  'secrets create': ['supabase-url'],
 };
 
 test('every command and flag the fake gcloud accepts exists in the real gcloud', async () => {

@@ -47,11 +47,20 @@ export const GIT: Program = {
   installHint: 'Install git: https://git-scm.com/downloads',
 };
 
+export const MAKE: Program = {
+  display: 'make',
+  // A make started from a make recipe announces directories; the runbook line stays `make <target>`.
+  resolve: () => ({ file: 'make', leadingArgs: ['--no-print-directory'] }),
+  installHint: 'Install GNU make (Debian/Ubuntu: apt-get install make)',
+};
+
 export const tofu = commandFactory(TOFU);
 export const gcloud = commandFactory(GCLOUD);
 export const supabase = commandFactory(SUPABASE);
 export const curl = commandFactory(CURL);
 export const git = commandFactory(GIT);
+/** Another runbook as one step of this one: the runbook shows `make <target>`, and so it runs. */
+export const make = (target: string) => commandFactory(MAKE)`${target}`.liveOutput();
 
 /** Find an executable the way a shell would; null when it is not there. */
 export function findExecutable(file: string, env: NodeJS.ProcessEnv = process.env): string | null {

@@ -49,6 +49,10 @@ export interface CommandOptions {
   readonly secretOutput: boolean;
   /** Kill the command after this many milliseconds. */
   readonly timeoutMs?: number;
+  /** Show its output as it arrives (a nested runbook, a long apply), masked like the rest. */
+  readonly live?: boolean;
+  /** Keep stdout out of the run log (plan JSON and outputs can hold sensitive values). */
+  readonly unloggedStdout?: boolean;
 }
 
 const SAFE_BARE = /^[A-Za-z0-9_@%+=:,./-]+$/;
@@ -233,6 +237,12 @@ export class Command {
   timeout(ms: number): Command {
     return this.with({ timeoutMs: ms });
   }
+  liveOutput(): Command {
+    return this.with({ live: true });
+  }
+  withoutLoggingStdout(): Command {
+    return this.with({ unloggedStdout: true });
+  }
 
   /** Every variable this command needs before it can run. */
   vars(): Var[] {
@@ -256,7 +266,8 @@ export class Command {
     if (this.options.stdoutFile !== undefined) {
       const f = this.options.stdoutFile;
       const target = f instanceof Var ? `"$${f.name}"` : shellQuote(f);
-      line = `(umask 077 && ${line} > ${target})`;
+      const dir = typeof f === 'string' && f.includes('/') ? f.slice(0, f.lastIndexOf('/')) : null;
+      line = `(umask 077 && ${dir ? `mkdir -p ${shellQuote(dir)} && ` : ''}${line} > ${target})`;
     }
     if (this.options.capture) line = `${this.options.capture.name}=$(${line})`;
     return line;

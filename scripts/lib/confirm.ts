@@ -32,3 +32,48 @@ export async function confirm(
     rl.close();
   }
 }
+
+/**
+ * Ask for a secret without echoing it. Returns null when there is no terminal to ask on.
+ * The answer never reaches the screen, the log or the shell history.
+ */
+export async function askHidden(
+  question: string,
+  opts: { input?: NodeJS.ReadableStream & { isTTY?: boolean }; output?: NodeJS.WritableStream } = {},
+): Promise<string | null> {
+  const input = opts.input ?? process.stdin;
+  const output = opts.output ?? process.stderr;
+  if (!input.isTTY) return null;
+  output.write(question);
+  let muted = true;
+  const rl = createInterface({
+    input,
+    output: new (await import('node:stream')).Writable({
+      write(chunk, _encoding, done) {
+        if (!muted) output.write(chunk);
+        done();
+      },
+    }),
+    terminal: true,
+  });
+  try {
+    const answer = await rl.question('');
+    muted = false;
+    output.write('\n');
+    return answer;
+  } finally {
+    rl.close();
+  }
+}
+
+/** Ask a plain question; null when there is no terminal to ask on. */
+export async function ask(question: string, opts: { input?: NodeJS.ReadableStream & { isTTY?: boolean }; output?: NodeJS.WritableStream } = {}): Promise<string | null> {
+  const input = opts.input ?? process.stdin;
+  if (!input.isTTY) return null;
+  const rl = createInterface({ input, output: opts.output ?? process.stderr });
+  try {
+    return await rl.question(question);
+  } finally {
+    rl.close();
+  }
+}

@@ -7,14 +7,14 @@ import { resolve } from 'node:path';
 import type { Command, Var } from './command.ts';
 import { loadConfig } from './config.ts';
 import { PRODUCTION_VARS } from './env-schema.ts';
-import { confirm, isTrue } from './confirm.ts';
+import { ask, askHidden, confirm, isTrue } from './confirm.ts';
 import { execCommand, type CommandResult } from './exec.ts';
 import { appendLog } from './files.ts';
 import { formatDryRun } from './mirror.ts';
 import { RUNBOOK_DOC, runsDir } from './paths.ts';
 import { Progress, type Output } from './progress.ts';
 import { guardProcessOutput, redactor } from './redact.ts';
-import { anchorOf, configVarsOf, StepFailure, type CheckRow, type Runbook, type Step, type StepContext } from './runbook.ts';
+import { anchorOf, configVarsOf, StepFailure, UsageFailure, type CheckRow, type Runbook, type Step, type StepContext } from './runbook.ts';
 import { renderTable } from './table.ts';
 
 export const EXIT = { ok: 0, stepFailed: 1, usage: 2, interrupted: 130 } as const;
@@ -126,7 +126,7 @@ export async function runRunbook(runbook: Runbook, options: RunOptions): Promise
         throw new Error(`${anchorOf(runbook, step)} ran a command it does not declare: ${command.render()}`);
       }
       if (signal.aborted) throw new Interrupted('interrupted');
-      const result = await execCommand(command, { lookup, env, signal, log });
+      const result = await execCommand(command, { lookup, env, signal, log, onOutput: (text) => progress.stream(text) });
       if (signal.aborted) throw new Interrupted('interrupted');
       if (result.ok && command.options.capture) runtime.set(command.options.capture.name, result.stdout.trim());
       return result;
@@ -155,6 +155,7 @@ export async function runRunbook(runbook: Runbook, options: RunOptions): Promise
         runtime.set(v.name, value);
       },
       async confirm(question) {
+        progress.stop();
         const answer = await confirm(question, { env, yes: args.yes, input: options.stdin });
         if (!answer.proceed) {
           throw new StepFailure(
@@ -164,6 +165,16 @@ export async function runRunbook(runbook: Runbook, options: RunOptions): Promise
           );
         }
         log(`# confirmed: ${question} (${answer.how === 'assumed' ? 'YES=1/--yes/CI' : 'answered yes'})\n`);
+      },
+      async ask(question) {
+        progress.stop();
+        return ask(question, { input: options.stdin });
+      },
+      async askSecret(question) {
+        progress.stop();
+        const answer = await askHidden(question, { input: options.stdin });
+        if (answer) redactor.add(answer, 'typed secret');
+        return answer;
       },
       print(text) {
         progress.print(text);
@@ -290,7 +301,8 @@ export async function runRunbook(runbook: Runbook, options: RunOptions): Promise
   const report = failureReport(runbook, failure, shownLog);
   err.write(report);
   log(report);
-  return failure.error instanceof Interrupted ? EXIT.interrupted : EXIT.stepFailed;
+  if (failure.error instanceof Interrupted) return EXIT.interrupted;
+  return failure.error instanceof UsageFailure ? EXIT.usage : EXIT.stepFailed;
 }
 
 async function runInOrder(step: Step, ctx: StepContext): Promise<void> {

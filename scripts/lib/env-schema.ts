@@ -52,6 +52,24 @@ export const PRODUCTION_VARS: readonly VarSpec[] = [
     check: pattern(/^[a-z]{20}$/, 'the 20 lowercase letters of the project reference'),
   },
   {
+    name: 'SUPABASE_DB_URL',
+    description:
+      'Postgres URL of the production Supabase database WITHOUT the password (Dashboard > Connect > Session pooler); the password is SUPABASE_DB_PASSWORD.',
+    example: 'postgresql://postgres.abcdefghijklmnopqrst@aws-0-us-east-1.pooler.supabase.com:5432/postgres',
+    check: (value) => {
+      let url: URL;
+      try {
+        url = new URL(value);
+      } catch {
+        return 'expected a URL such as postgresql://postgres.<ref>@<host>:5432/postgres';
+      }
+      if (url.protocol !== 'postgresql:' && url.protocol !== 'postgres:') return 'expected a postgresql:// URL';
+      // A password in the URL would end up on a command line; it travels as PGPASSWORD instead.
+      if (url.password) return 'remove the password from the URL and put it in SUPABASE_DB_PASSWORD';
+      return null;
+    },
+  },
+  {
     name: 'SUPABASE_ACCESS_TOKEN',
     description: 'Supabase personal access token for the CLI (Dashboard > Account > Access Tokens). Secret.',
     example: '',

@@ -1,6 +1,7 @@
 // Runs one Command through zx: resolves the binary, fills in Vars, feeds stdin, captures and
 // masks output, and reports a missing tool as such instead of as a cryptic shell error.
 
+import { resolve } from 'node:path';
 import { $, type ProcessOutput } from 'zx';
 import type { Command, Var } from './command.ts';
 import { findExecutable } from './cli.ts';
@@ -29,6 +30,8 @@ export interface ExecContext {
   env: NodeJS.ProcessEnv;
   signal?: AbortSignal;
   log(text: string): void;
+  /** Where a live command's output goes as it arrives. */
+  onOutput?(text: string): void;
 }
 
 // zx prints commands and output only when verbose; if anyone turns that on, it is masked too.
@@ -92,6 +95,11 @@ export async function execCommand(command: Command, ctx: ExecContext): Promise<C
     };
     if (ctx.signal?.aborted) onAbort();
     else ctx.signal?.addEventListener('abort', onAbort, { once: true });
+    if (command.options.live && ctx.onOutput) {
+      const forward = (chunk: Buffer) => ctx.onOutput!(redactor.redact(chunk.toString('utf8')));
+      child.stdout.on('data', forward);
+      child.stderr.on('data', forward);
+    }
     output = await child;
   } catch (error) {
     // zx rejects only when it could not start the process at all (or it was aborted).
@@ -108,10 +116,13 @@ export async function execCommand(command: Command, ctx: ExecContext): Promise<C
   if (command.options.secretOutput) redactor.add(stdout.trim(), command.options.capture?.name ?? 'command output');
   if (command.options.stdoutFile !== undefined) {
     const f = command.options.stdoutFile;
-    if (output.exitCode === 0) writeSecretFile(typeof f === 'string' ? f : ctx.lookup(f), stdout);
+    if (output.exitCode === 0) writeSecretFile(resolve(repoRoot, typeof f === 'string' ? f : ctx.lookup(f)), stdout);
   }
   const exitCode = output.exitCode ?? (output.signal ? 128 + signalNumber(output.signal) : 1);
-  const loggedStdout = command.options.stdoutFile !== undefined ? `(${Buffer.byteLength(stdout)} bytes written to file, not logged)\n` : stdout;
+  const loggedStdout =
+    command.options.stdoutFile !== undefined || command.options.unloggedStdout
+      ? `(${Buffer.byteLength(stdout)} bytes of output${command.options.stdoutFile !== undefined ? ' written to file' : ''}, not logged)\n`
+      : stdout;
   ctx.log(`$ ${rendered}\n${loggedStdout}${stderr ? `--- stderr ---\n${stderr}` : ''}--- exit ${exitCode} (${Math.round(performance.now() - started)} ms)\n`);
   return finish({ exitCode, stdout, stderr });
 }

@@ -78,6 +78,12 @@ export class Progress {
     this.out.write(`${mark} ${label}  ${formatDuration(elapsedMs)}${note ? `  ${note}` : ''}\n`);
   }
 
+  /** Raw output of a live command, under the spinner. */
+  stream(text: string): void {
+    this.clearLine();
+    this.out.write(text);
+  }
+
   /** Stop the spinner without printing a line of its own. */
   stop(): void {
     this.stopTimer();

@@ -43,6 +43,10 @@ export interface StepContext {
   setValue(v: Var, value: string, secret?: boolean): void;
   /** Ask before something destructive; see confirm.ts for who answers. */
   confirm(question: string): Promise<void>;
+  /** Ask a question; null when there is no terminal to ask on. */
+  ask(question: string): Promise<string | null>;
+  /** Ask for a secret without echoing it; null when there is no terminal to ask on. */
+  askSecret(question: string): Promise<string | null>;
   print(text: string): void;
   /** Scratch space shared by the steps of one run (e.g. revisions recorded before apply). */
   readonly state: Map<string, unknown>;
@@ -92,6 +96,9 @@ export class StepFailure extends Error {
     super(message);
   }
 }
+
+/** Bad input found while running (a malformed file the runbook reads): exit 2, like bad config. */
+export class UsageFailure extends StepFailure {}
 
 export function defineRunbook(runbook: Runbook): Runbook {
   const seen = new Set<string>();

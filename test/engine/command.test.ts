@@ -61,6 +61,7 @@ test('capture, stdin and stdout-to-file have runbook forms a person can paste', 
   );
   assert.equal(gcloud`secrets versions add api-key --data-file=-`.withStdin(VALUE).render(), `printf '%s' "$NEW_VALUE" | gcloud secrets versions add api-key --data-file=-`);
   assert.equal(gcloud`state pull`.stdoutTo(FILE).render(), `(umask 077 && gcloud state pull > "$BACKUP_FILE")`);
+  assert.equal(gcloud`state pull`.stdoutTo(".backups/prod/x.tfstate").render(), `(umask 077 && mkdir -p .backups/prod && gcloud state pull > .backups/prod/x.tfstate)`);
   assert.equal(gcloud`x`.captureInto(VALUE).options.secretOutput, true, 'capturing into a secret variable masks the output');
 });
 

@@ -203,7 +203,8 @@ test('custom step logic may run only the commands the step declares', async () =
 
 test('runConcurrently overlaps its commands', async () => {
   const { env } = setup();
-  const commands = [tool`span 0.3`, tool`span 0.3`, tool`span 0.3`];
+  // Long enough that a loaded machine still starts all three before the first ends.
+  const commands = [tool`span 2`, tool`span 2`, tool`span 2`];
   const r = await runIt([{ id: 'par', title: 'Parallel', commands, run: async (ctx) => void (await ctx.runConcurrently(commands)) }], env);
   assert.equal(r.code, 0, r.err);
   const spans = readFileSync(env.TOOL_SPANS!, 'utf8').trim().split('\n').map((l) => l.split(' ').map(BigInt));

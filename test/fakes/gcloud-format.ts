@@ -52,3 +52,15 @@ export function applyFilter<T>(items: T[], filter: string | undefined): T[] {
     }),
   );
 }
+
+/** gcloud's --sort-by=KEY (ascending) or --sort-by=~KEY (descending). */
+export function sortBy<T>(items: T[], spec: string | undefined): T[] {
+  if (!spec) return items;
+  const descending = spec.startsWith('~');
+  const key = descending ? spec.slice(1) : spec;
+  return [...items].sort((a, b) => {
+    const x = valueText(getPath(a, key));
+    const y = valueText(getPath(b, key));
+    return (x < y ? -1 : x > y ? 1 : 0) * (descending ? -1 : 1);
+  });
+}

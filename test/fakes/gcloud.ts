@@ -3,8 +3,9 @@
 // 2 on a usage error like the real one, 1 on an API error, and 70 for anything the fake does
 // not implement, so a gap in the fake can never pass for a real answer.
 
-import { readFileSync, writeFileSync } from 'node:fs';
-import { applyFilter, formatOutput, UnsupportedByFake } from './gcloud-format.ts';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { applyFilter, formatOutput, sortBy, UnsupportedByFake } from './gcloud-format.ts';
 import {
   deleteObject,
   liveObject,
@@ -267,9 +268,12 @@ const COMMANDS: Record<string, CommandSpec> = {
           return apiError('storage.cp', `The following URLs matched no objects or files:\n-${src}`);
         }
       }
+      const basename = (s?.object ?? src).split('/').pop()!;
       if (d) {
         const b = bucketOr404(cloud, d.bucket, 'storage.cp');
         if (isOutcome(b)) return b;
+        // A destination ending in / is a folder: the object keeps the source's name.
+        if (d.object === '' || d.object.endsWith('/')) d.object += basename;
         const existing = liveObject(b, d.object);
         const match = flag(a, '--if-generation-match');
         if (match !== undefined && String(existing?.generation ?? 0) !== match) {
@@ -280,7 +284,9 @@ const COMMANDS: Record<string, CommandSpec> = {
       } else if (dst === '-') {
         return ok(data.toString('utf8'));
       } else {
-        writeFileSync(dst, data, { mode: 0o600 });
+        const target = dst.endsWith('/') || (existsSync(dst) && statSync(dst).isDirectory()) ? join(dst, basename) : dst;
+        if (a.flags.get('--no-clobber') === true && existsSync(target)) return ok('', `Skipping existing destination item (no-clobber): ${target}\n`);
+        writeFileSync(target, data, { mode: 0o600 });
       }
       return ok('', `Copying ${src} to ${dst}\n  Completed files 1/1\n`);
     },
@@ -486,6 +492,20 @@ const COMMANDS: Record<string, CommandSpec> = {
       return ok('', `Created version [${version}] of the secret [${name}].\n`);
     },
   },
+  'secrets create': {
+    flags: { '--replication-policy': 'value', '--data-file': 'value', '--labels': 'value', '--locations': 'value' },
+    positionals: [1, 1],
+    run: (a, cloud) => {
+      const denied = needAccount(cloud, 'secrets.create');
+      if (denied) return denied;
+      const name = a.positionals[0]!;
+      if (cloud.secrets[name]) return apiError('secrets.create', `ALREADY_EXISTS: Secret [projects/123456789012/secrets/${name}] already exists.`);
+      const file = flag(a, '--data-file');
+      const versions = file ? [{ version: 1, data: (file === '-' ? readFileSync(0) : readFileSync(file)).toString('base64'), state: 'ENABLED' as const }] : [];
+      cloud.secrets[name] = { versions };
+      return ok('', `Created secret [${name}].\n`);
+    },
+  },
   'secrets describe': {
     flags: {},
     positionals: [1, 1],
@@ -593,7 +613,7 @@ export function main(argv: string[]): number {
     if (outcome.exit === 0 && outcome.data !== undefined) {
       const data = outcome.data;
       const format = flag(args, '--format');
-      const filtered = spec.isList ? applyFilter(data as unknown[], flag(args, '--filter')) : data;
+      const filtered = spec.isList ? sortBy(applyFilter(data as unknown[], flag(args, '--filter')), flag(args, '--sort-by')) : data;
       return finish({ ...outcome, stdout: formatOutput(format, filtered, Boolean(spec.isList), () => `${JSON.stringify(filtered, null, 2)}\n`) });
     }
     if (outcome.exit === 0 && spec.isList && name === 'auth list') {

@@ -612,10 +612,13 @@ function applyToCloud(cloud: FakeCloud, change: Change): void {
     });
     svc.ingress = String(attrs.ingress ?? svc.ingress);
     const n = svc.revisions.length + 1;
+    // Creation times strictly increase, as they do for revisions of one service.
+    const last = svc.revisions[svc.revisions.length - 1];
+    const created = new Date(Math.max(Date.now(), last ? Date.parse(last.created) + 1000 : 0)).toISOString();
     svc.revisions.push({
       name: `${name}-${String(n).padStart(5, '0')}-${Math.random().toString(36).slice(2, 5)}`,
       image: String(attrs.image ?? ''),
-      created: new Date().toISOString(),
+      created,
       ready: attrs.ready !== false,
     });
     // The v2 resource's default traffic block routes everything to the latest revision.

@@ -1,0 +1,137 @@
+// State backups: a pulled state file (it holds secrets: 0600, never printed) and a manifest
+// that says what it is (checksum, serial, lineage, which commits), kept locally in
+// .state-backups/production/ and copied to gs://$STATE_BUCKET/backups/.
+
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { gcloud, tofu } from './cli.ts';
+import { runtimeVar } from './command.ts';
+import { writeReport } from './files.ts';
+import { STATE_BUCKET } from './gcp.ts';
+import { INFRA_DIR } from './infra.ts';
+import { repoRoot } from './paths.ts';
+
+export const BACKUP_DIR = '.state-backups/production';
+/** Where `tofu state pull` writes before the file gets its final name. */
+export const PULLED_FILE = `${BACKUP_DIR}/pulled.tfstate`;
+
+export const BACKUP_FILE = runtimeVar('BACKUP_FILE');
+export const BACKUP_MANIFEST = runtimeVar('BACKUP_MANIFEST');
+export const BACKUP_ID = runtimeVar('BACKUP_ID');
+
+export const pullState = tofu`-chdir=${INFRA_DIR} state pull`.stdoutTo(PULLED_FILE);
+export const uploadBackup = gcloud`storage cp ${BACKUP_FILE} gs://${STATE_BUCKET}/backups/`;
+export const uploadManifest = gcloud`storage cp ${BACKUP_MANIFEST} gs://${STATE_BUCKET}/backups/`;
+// An empty backups/ folder makes `storage ls` exit 1 ("matched no objects"), which is not an error here.
+export const listRemoteBackups = gcloud`storage ls gs://${STATE_BUCKET}/backups/`.allowExitCodes(1);
+export const downloadManifest = gcloud`storage cp gs://${STATE_BUCKET}/backups/${BACKUP_ID}.manifest.json ${BACKUP_DIR}/`;
+export const downloadBackup = gcloud`storage cp gs://${STATE_BUCKET}/backups/${BACKUP_ID}.tfstate ${BACKUP_DIR}/`;
+
+export interface BackupManifest {
+  id: string;
+  created: string;
+  file: string;
+  sha256: string;
+  serial: number;
+  lineage: string;
+  /** The OpenTofu version that wrote the state. */
+  tofu_version: string;
+  /** The commit whose configuration produced this state (recorded by the deploy that applied it). */
+  state_commit: string | null;
+  /** The image tag that state deployed. */
+  state_image_tag: string | null;
+  /** The commit checked out when the backup was taken (the one about to be deployed). */
+  deploying_commit: string | null;
+}
+
+export interface StateFile {
+  version: number;
+  serial: number;
+  lineage: string;
+  terraform_version: string;
+  outputs?: Record<string, { value: unknown }>;
+  resources?: unknown[];
+}
+
+export function sha256(data: Buffer | string): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+export function parseState(text: string, where: string): StateFile {
+  let state: StateFile;
+  try {
+    state = JSON.parse(text) as StateFile;
+  } catch {
+    throw new Error(`${where} is not a state file: it is not JSON`);
+  }
+  if (state.version !== 4 || typeof state.serial !== 'number' || typeof state.lineage !== 'string') {
+    throw new Error(`${where} is not an OpenTofu state file (format version 4 with serial and lineage)`);
+  }
+  return state;
+}
+
+/** Give the freshly pulled state its final name and write its manifest. */
+export function finishBackup(opts: { now: Date; deployingCommit: string | null }): BackupManifest {
+  const pulled = join(repoRoot, PULLED_FILE);
+  const bytes = readFileSync(pulled);
+  const state = parseState(bytes.toString('utf8'), PULLED_FILE);
+  const stamp = opts.now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const id = `${stamp}-serial-${state.serial}`;
+  const file = `${BACKUP_DIR}/${id}.tfstate`;
+  renameSync(pulled, join(repoRoot, file));
+  const output = (name: string) => {
+    const v = state.outputs?.[name]?.value;
+    return typeof v === 'string' && v ? v : null;
+  };
+  const manifest: BackupManifest = {
+    id,
+    created: opts.now.toISOString(),
+    file,
+    sha256: sha256(bytes),
+    serial: state.serial,
+    lineage: state.lineage,
+    tofu_version: state.terraform_version,
+    state_commit: output('deployed_commit'),
+    state_image_tag: output('image_tag'),
+    deploying_commit: opts.deployingCommit,
+  };
+  writeReport(join(repoRoot, manifestPath(id)), `${JSON.stringify(manifest, null, 2)}\n`);
+  return manifest;
+}
+
+export const manifestPath = (id: string) => `${BACKUP_DIR}/${id}.manifest.json`;
+export const backupPath = (id: string) => `${BACKUP_DIR}/${id}.tfstate`;
+
+/** Local manifests, newest first. */
+export function localManifests(): BackupManifest[] {
+  const dir = join(repoRoot, BACKUP_DIR);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.manifest.json'))
+    .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as BackupManifest)
+    .sort((a, b) => b.id.localeCompare(a.id));
+}
+
+/** Backup ids in a `gcloud storage ls` listing of gs://bucket/backups/. */
+export function remoteIds(listing: string): string[] {
+  return [...new Set([...listing.matchAll(/\/backups\/([^/\s]+)\.(?:tfstate|manifest\.json)\s*$/gm)].map((m) => m[1]!))];
+}
+
+export const BACKUP_ID_PATTERN = /^\d{8}T\d{6}Z-serial-\d+$/;
+
+/** Problems with a backup file against its manifest; empty when it is intact. */
+export function verifyBackup(manifest: BackupManifest): string[] {
+  const path = join(repoRoot, manifest.file);
+  if (!existsSync(path)) return [`${manifest.file} is missing`];
+  const bytes = readFileSync(path);
+  const problems: string[] = [];
+  if (sha256(bytes) !== manifest.sha256) problems.push(`${manifest.file} does not match its manifest's checksum (corrupted or edited)`);
+  try {
+    const state = parseState(bytes.toString('utf8'), manifest.file);
+    if (state.serial !== manifest.serial || state.lineage !== manifest.lineage) problems.push(`${manifest.file} says serial ${state.serial}/lineage ${state.lineage}, its manifest says ${manifest.serial}/${manifest.lineage}`);
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
+  return problems;
+}

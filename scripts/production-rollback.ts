@@ -1,0 +1,106 @@
+// make production-rollback [BACKUP=<id>]: when a deploy went wrong. First the fast path: every
+// service's traffic back to its previous revision. Then the infrastructure: the configuration of
+// the commit that produced the chosen backup, checked out in a temporary worktree, planned and
+// applied against the live state. Pushing old state is a different recovery
+// (make production-restore-state), for lost or corrupted state only.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { git, make } from './lib/cli.ts';
+import { runtimeVar } from './lib/command.ts';
+import { planHasChanges, planReviewApplySteps, routeLatestStep, verifyStep } from './lib/apply-steps.ts';
+import { releaseLockStep, takeLockStep } from './lib/deploy-lock.ts';
+import { runIfMain } from './lib/engine.ts';
+import { GIT_COMMIT, infraCommands, INFRA_DIR, TFVARS_FILE } from './lib/infra.ts';
+import { repoRoot } from './lib/paths.ts';
+import { defineRunbook, StepFailure, UsageFailure } from './lib/runbook.ts';
+import { BACKUP_ID_PATTERN, manifestPath, type BackupManifest } from './lib/state-backups.ts';
+import { backupsTable, syncManifests } from './production-backups.ts';
+import { listRemoteBackups, downloadManifest } from './lib/state-backups.ts';
+
+const ROLLBACK_WORKTREE = runtimeVar('ROLLBACK_WORKTREE');
+const ROLLBACK_COMMIT = runtimeVar('ROLLBACK_COMMIT');
+const ROLLBACK_IMAGE_TAG = runtimeVar('ROLLBACK_IMAGE_TAG');
+const TFVARS = runtimeVar('TFVARS');
+
+const trafficBack = make('production-rollback-traffic').withEnv({ YES: '1' });
+const addWorktree = git`worktree add --detach ${ROLLBACK_WORKTREE} ${ROLLBACK_COMMIT}`;
+const removeWorktree = git`worktree remove --force ${ROLLBACK_WORKTREE}`;
+const worktreeInfra = infraCommands({ worktree: ROLLBACK_WORKTREE, tfvars: TFVARS }, ROLLBACK_IMAGE_TAG);
+
+export const rollback = defineRunbook({
+  id: 'rollback',
+  title: 'Roll back',
+  make: 'production-rollback',
+  params: [
+    {
+      name: 'BACKUP',
+      description: 'Id of the state backup to roll back to (make production-backups lists them); asked for when unset.',
+      example: '',
+      check: (v) => (BACKUP_ID_PATTERN.test(v) ? null : 'expected an id such as 20261122T010203Z-serial-42'),
+    },
+  ],
+  steps: [
+    {
+      id: 'choose',
+      title: 'Choose the backup to roll back to',
+      commands: [listRemoteBackups, downloadManifest],
+      async run(ctx) {
+        const remote = await syncManifests(ctx);
+        let id = ctx.config.get('BACKUP');
+        if (!id) {
+          ctx.print(backupsTable(remote));
+          id = (await ctx.ask('Backup id to roll back to: '))?.trim();
+          if (!id) throw new UsageFailure('choose a backup: run again with BACKUP=<id> from the list above');
+        }
+        const file = join(repoRoot, manifestPath(id));
+        if (!existsSync(file)) throw new UsageFailure(`there is no backup ${id}; make production-backups lists them`);
+        const manifest = JSON.parse(readFileSync(file, 'utf8')) as BackupManifest;
+        if (!manifest.state_commit || !manifest.state_image_tag) {
+          throw new StepFailure(
+            `backup ${id} does not record the commit and image tag that produced it, so its configuration cannot be re-applied. ` +
+              'Roll back by deploying a known commit instead: git checkout <commit> && make production-deploy IMAGE_TAG=<tag>',
+          );
+        }
+        ctx.setValue(ROLLBACK_COMMIT, manifest.state_commit);
+        ctx.setValue(GIT_COMMIT, manifest.state_commit);
+        ctx.setValue(ROLLBACK_IMAGE_TAG, manifest.state_image_tag);
+        ctx.setValue(ROLLBACK_WORKTREE, join(tmpdir(), `mindmirror-rollback-${manifest.id}`));
+        ctx.setValue(TFVARS, join(repoRoot, INFRA_DIR, TFVARS_FILE));
+        await ctx.confirm(
+          `Roll production back to backup ${manifest.id}: traffic to the previous revisions now, then re-apply commit ${manifest.state_commit.slice(0, 12)} with image ${manifest.state_image_tag}?`,
+        );
+        return { note: `${manifest.id}: commit ${manifest.state_commit.slice(0, 12)}, image ${manifest.state_image_tag}` };
+      },
+    },
+    { id: 'traffic', title: 'Route traffic back to the previous revisions', commands: [trafficBack] },
+    takeLockStep((v) => `rolling back to ${v('BACKUP') || 'a chosen backup'}`),
+    { id: 'backup', title: 'Back up the state', commands: [make('production-backup-state')] },
+    {
+      id: 'worktree',
+      title: 'Check out the backup’s configuration in a worktree',
+      commands: [removeWorktree, addWorktree],
+      async run(ctx) {
+        // A worktree left by an interrupted rollback would make `worktree add` refuse.
+        if (existsSync(ctx.value(ROLLBACK_WORKTREE))) await ctx.run(removeWorktree);
+        await ctx.run(addWorktree);
+        ctx.state.set('worktree', true);
+      },
+    },
+    { id: 'tofu-init', title: 'Initialise OpenTofu in the worktree', commands: [worktreeInfra.init] },
+    ...planReviewApplySteps(worktreeInfra, 'Re-apply this configuration to production?'),
+    { ...routeLatestStep, skipIf: (ctx) => (planHasChanges(ctx) ? null : 'nothing was re-applied: the traffic rollback stands') },
+    verifyStep,
+    {
+      id: 'cleanup',
+      title: 'Remove the worktree',
+      commands: [removeWorktree],
+      always: true,
+      skipIf: (ctx) => (ctx.state.get('worktree') ? null : 'no worktree was made'),
+    },
+    releaseLockStep,
+  ],
+});
+
+runIfMain(import.meta.url, rollback);

@@ -1,0 +1,93 @@
+// make production-secrets: put the values only a person has (database URLs, API keys) into
+// Secret Manager. Values come from a gitignored file (SECRETS_FILE, default
+// env/production.secrets.env, `secret-name=value` lines) or hidden prompts; a secret gets a new
+// version only when its value changed, and no value is ever echoed.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { parse as parseDotenv } from 'dotenv';
+import { runIfMain } from './lib/engine.ts';
+import { repoRoot } from './lib/paths.ts';
+import { redactor } from './lib/redact.ts';
+import { defineRunbook, StepFailure, UsageFailure } from './lib/runbook.ts';
+import { operatorSecrets } from './lib/secret-catalog.ts';
+import { hasValue, secretCommands, storeIfChanged } from './lib/secret-versions.ts';
+import { renderTable } from './lib/table.ts';
+
+const DEFAULT_FILE = 'env/production.secrets.env';
+const managed = operatorSecrets().map(secretCommands);
+
+function readSecretsFile(path: string): Map<string, string> {
+  const values = parseDotenv(readFileSync(path));
+  const known = new Set(managed.map((s) => s.name));
+  const unknown = Object.keys(values).filter((k) => !known.has(k));
+  for (const v of Object.values(values)) redactor.add(v, 'secrets file value');
+  if (unknown.length) {
+    throw new UsageFailure(
+      `${path} names secrets this project does not use: ${unknown.join(', ')}. The secrets it uses are: ${[...known].join(', ')}. Fix the names; nothing was stored.`,
+    );
+  }
+  return new Map(Object.entries(values).filter(([, v]) => v !== ''));
+}
+
+export const productionSecrets = defineRunbook({
+  id: 'secrets',
+  title: 'Secrets',
+  make: 'production-secrets',
+  params: [
+    {
+      name: 'SECRETS_FILE',
+      description: `File of secret-name=value lines (gitignored; default ${DEFAULT_FILE}). Without it, values are asked for without echo.`,
+      example: '',
+    },
+  ],
+  steps: [
+    {
+      id: 'values',
+      title: 'Collect the values',
+      commands: [],
+      async run(ctx) {
+        const given = ctx.config.get('SECRETS_FILE');
+        const file = given ? (isAbsolute(given) ? given : join(process.cwd(), given)) : join(repoRoot, DEFAULT_FILE);
+        let values = new Map<string, string>();
+        if (existsSync(file)) values = readSecretsFile(file);
+        else if (given) throw new UsageFailure(`SECRETS_FILE=${given} does not exist`);
+        for (const secret of managed) {
+          if (values.has(secret.name)) continue;
+          const typed = await ctx.askSecret(`${secret.name} (Enter keeps the current value): `);
+          if (typed) values.set(secret.name, typed);
+        }
+        ctx.state.set('values', values);
+        return { note: `${values.size} of ${managed.length} given` };
+      },
+    },
+    {
+      id: 'store',
+      title: 'Store changed values as new versions',
+      commands: managed.flatMap((s) => [s.describe, s.create, s.current, s.add]),
+      async run(ctx) {
+        const values = ctx.state.get('values') as Map<string, string>;
+        const rows: string[][] = [];
+        const missing: string[] = [];
+        for (const secret of managed) {
+          const value = values.get(secret.name);
+          if (value === undefined) {
+            const kept = await hasValue(ctx, secret);
+            rows.push([secret.name, kept ? 'kept (no new value given)' : 'MISSING']);
+            if (!kept) missing.push(secret.name);
+            continue;
+          }
+          rows.push([secret.name, await storeIfChanged(ctx, secret, value)]);
+        }
+        ctx.print(renderTable(['secret', 'result'], rows));
+        if (missing.length) {
+          throw new StepFailure(`${missing.join(', ')} ${missing.length > 1 ? 'have' : 'has'} no value yet; the services that mount them cannot start. Add them to ${DEFAULT_FILE} (or SECRETS_FILE) and run again.`);
+        }
+        const changed = rows.filter((r) => r[1] === 'created' || r[1] === 'updated').length;
+        return { note: changed ? `${changed} new versions` : 'nothing changed' };
+      },
+    },
+  ],
+});
+
+runIfMain(import.meta.url, productionSecrets);

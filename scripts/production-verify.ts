@@ -1,0 +1,63 @@
+// make production-verify: is production answering? The gateway's health and readiness from the
+// outside, and every internal service through the Cloud Run API (they cannot be reached from
+// outside), all at once.
+
+import { curl, tofu } from './lib/cli.ts';
+import { runtimeVar } from './lib/command.ts';
+import { parseServiceStatus, perService } from './lib/cloud-run.ts';
+import { runIfMain } from './lib/engine.ts';
+import { INFRA_DIR, repoInfra } from './lib/infra.ts';
+import { defineRunbook, StepFailure } from './lib/runbook.ts';
+import { renderTable } from './lib/table.ts';
+
+export const GATEWAY_URL = runtimeVar('GATEWAY_URL');
+
+const gatewayUrl = tofu`-chdir=${INFRA_DIR} output -raw gateway_url`.captureInto(GATEWAY_URL);
+const health = curl`--fail --silent --show-error --max-time 10 ${GATEWAY_URL}/healthcheck`;
+const readiness = curl`--fail --silent --show-error --max-time 10 ${GATEWAY_URL}/readiness`;
+
+export const verify = defineRunbook({
+  id: 'verify',
+  title: 'Verify production',
+  make: 'production-verify',
+  steps: [
+    { id: 'tofu-init', title: 'Initialise OpenTofu with the state bucket', commands: [repoInfra.init] },
+    { id: 'gateway-url', title: 'Read the gateway URL', commands: [gatewayUrl] },
+    {
+      id: 'checks',
+      title: 'Check the gateway and every service',
+      commands: [health, readiness, ...perService.map((p) => p.describe)],
+      async run(ctx) {
+        const results = await Promise.all([ctx.attempt(health), ctx.attempt(readiness), ...perService.map((p) => ctx.attempt(p.describe))]);
+        const rows: string[][] = [];
+        const failed: string[] = [];
+        for (const [name, r] of [['gateway /healthcheck', results[0]!], ['gateway /readiness', results[1]!]] as const) {
+          const ok = r.exitCode === 0;
+          rows.push([name, ok ? 'answers' : `failed (${(r.stderr || `exit ${r.exitCode}`).trim().split('\n')[0]})`, ok ? 'ok' : 'FAIL']);
+          if (!ok) failed.push(name);
+        }
+        perService.forEach((p, i) => {
+          const r = results[i + 2]!;
+          if (r.exitCode !== 0) {
+            rows.push([p.service.name, 'not found', 'FAIL']);
+            failed.push(p.service.name);
+            return;
+          }
+          const s = parseServiceStatus(r.stdout);
+          const serving = s.traffic.map((t) => t.revisionName).join(',');
+          const problems = [
+            !s.ready && 'not ready',
+            s.latestCreated && s.latestReady !== s.latestCreated && `latest revision ${s.latestCreated} is not ready`,
+            s.latestReady && !s.traffic.some((t) => t.revisionName === s.latestReady) && `serving ${serving || 'nothing'}, not the latest ${s.latestReady}`,
+          ].filter(Boolean);
+          rows.push([p.service.name, problems.length ? problems.join('; ') : `ready, serving ${serving}`, problems.length ? 'FAIL' : 'ok']);
+          if (problems.length) failed.push(p.service.name);
+        });
+        ctx.print(renderTable(['check', 'found', 'ok'], rows));
+        if (failed.length) throw new StepFailure(`${failed.length} check${failed.length > 1 ? 's' : ''} failed: ${failed.join(', ')}`);
+      },
+    },
+  ],
+});
+
+runIfMain(import.meta.url, verify);
