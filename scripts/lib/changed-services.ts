@@ -123,6 +123,8 @@ export function planRelease(catalog: Catalog, files: readonly string[]): Release
         used.add(file);
       }
     }
+    // The service's own files explain a rebuild best, so they come before shared code.
+    because.sort((a, b) => Number(Boolean(a.rule.shared)) - Number(Boolean(b.rule.shared)));
     if (because.length) build.push({ service: filter.service, because });
     else unchanged.push(filter.service);
   }

@@ -107,9 +107,11 @@ export function syncWorkflows(catalog: Catalog = loadCatalog(), dir = WORKFLOWS_
     });
 }
 
-function main(): number {
-  const check = process.argv.includes('--check');
-  const synced = syncWorkflows();
+/** `[--check] [directory]`: rewrite (or only check) the workflows in a directory, .github/workflows by default. */
+function main(args: string[]): number {
+  const check = args.includes('--check');
+  const dir = args.find((a) => !a.startsWith('--'));
+  const synced = syncWorkflows(loadCatalog(), dir ? resolve(dir) : WORKFLOWS_DIR);
   const problems = synced.flatMap((s) => s.result.problems);
   if (problems.length) {
     process.stderr.write(`${problems.map((p) => `error: ${p}`).join('\n')}\n`);
@@ -128,8 +130,8 @@ function main(): number {
     process.stderr.write('Run `node --import tsx scripts/lib/workflow-catalog.ts` to regenerate.\n');
     return 1;
   }
-  if (!stale.length) process.stdout.write('every generated block in .github/workflows matches services.yaml\n');
+  if (!stale.length) process.stdout.write(`every generated block in ${relative(process.cwd(), dir ? resolve(dir) : WORKFLOWS_DIR) || '.'} matches services.yaml\n`);
   return 0;
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) process.exit(main());
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) process.exit(main(process.argv.slice(2)));
