@@ -17,16 +17,19 @@ if (problems.length > 0) {
   process.exit(2);
 }
 
-const gateway = await startGateway(options);
-
 let stopping = false;
+const gateway = startGateway(options).catch((error: unknown) => {
+  process.stderr.write(`gateway: cannot start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
+
 function stop(signal: NodeJS.Signals): void {
   if (stopping) return;
   stopping = true;
   // Whatever happens while draining, the process is gone before the platform's SIGKILL.
   const shutdownMs = (options.shutdownTimeoutSeconds ?? DEFAULTS.shutdownTimeoutSeconds) * 1000;
   setTimeout(() => process.exit(1), shutdownMs + 1_000).unref();
-  gateway.close().then(
+  gateway.then((running) => running.close()).then(
     () => process.exit(0),
     (error: unknown) => {
       process.stderr.write(`gateway: shutdown after ${signal} failed: ${error instanceof Error ? error.message : String(error)}\n`);
