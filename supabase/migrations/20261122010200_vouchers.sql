@@ -11,7 +11,7 @@ create table if not exists public.vouchers (
   -- so a voucher can never be spent twice.
   redeemed_at timestamptz,
   created_at timestamptz not null default now(),
-  -- Compared with the JWT's email claim, which Supabase Auth stores in lower case.
+  -- Stored in lower case; private.redeem_voucher lower-cases the JWT's email claim to compare.
   constraint vouchers_email_lowercase check (email = lower(email) and email like '%_@_%'),
   constraint vouchers_code_length check (char_length(code) between 8 and 128)
 );

@@ -7,7 +7,8 @@ import type pg from 'pg';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../dev/postgres/embedded.ts';
 import { connect, prepareSupabaseDatabase } from './databases.ts';
 import { exposedSchemas, findRlsProblems } from './rls-catalog.ts';
-import { registerIsolationTests, registerMatrixTests, registerSabotageTests, seedFixture } from './rls-matrix.ts';
+import { asIdentity, signedIn, sqlstateOf, type SignedInUser } from './identity.ts';
+import { codes, other, owner, registerIsolationTests, registerMatrixTests, registerSabotageTests, seedFixture } from './rls-matrix.ts';
 
 let embedded: EmbeddedPostgres;
 let client: pg.Client;
@@ -30,4 +31,15 @@ registerSabotageTests(() => client);
 
 test('the migrated PGlite database breaks no RLS rule either', async () => {
   assert.deepEqual(await findRlsProblems(client, exposedSchemas()), []);
+});
+
+test('on PGlite too: another email is refused (VR403), an expired voucher is refused (VR410), a second redemption gets VR409', async () => {
+  await client.query(`insert into public.vouchers (code, email, expires_at) values ('OWNER-EXPIRED-0001', $1, now() - interval '1 minute')`, [owner.email]);
+  const redeem = (user: SignedInUser, code: string) => sqlstateOf(asIdentity(client, signedIn(user), (c) => c.query('select * from private.redeem_voucher($1)', [code]), { commit: true }));
+  assert.equal(await redeem(other, codes.ownerOpen), 'VR403');
+  assert.equal(await redeem(owner, 'OWNER-EXPIRED-0001'), 'VR410');
+  assert.equal(await redeem(owner, codes.ownerOpen), undefined);
+  assert.equal(await redeem(owner, codes.ownerOpen), 'VR409');
+  const r = await client.query('select count(*)::int as n from public.voucher_redemptions where voucher_code = $1', [codes.ownerOpen]);
+  assert.equal(r.rows[0].n, 1);
 });
