@@ -4,11 +4,7 @@
 
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { prepareLocalSupabaseDatabase, pushMigrations, runSupabaseCli, type CliRun } from '../../dev/supabase/migrate.ts';
-
-export { pushMigrations, type CliRun };
-export const supabase = runSupabaseCli;
-export const prepareSupabaseDatabase = prepareLocalSupabaseDatabase;
+import { prepareLocalSupabaseDatabase } from '../../dev/supabase/migrate.ts';
 
 /** A superuser connection to the server's maintenance database, used only to create and drop. */
 export const ADMIN_URL = process.env.TEST_POSTGRES_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';

@@ -8,7 +8,8 @@ import { test } from 'node:test';
 import { startEmbeddedPostgres } from '../../dev/postgres/embedded.ts';
 import { applySupabaseBootstrap } from '../../dev/supabase/bootstrap.ts';
 import { tempDir } from '../helpers/process.ts';
-import { connect, pushMigrations } from './databases.ts';
+import { pushMigrations } from '../../dev/supabase/migrate.ts';
+import { connect } from './databases.ts';
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

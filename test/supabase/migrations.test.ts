@@ -9,7 +9,8 @@ import { after, before, test } from 'node:test';
 import type pg from 'pg';
 import { applySupabaseBootstrap } from '../../dev/supabase/bootstrap.ts';
 import { repoRoot } from '../helpers/process.ts';
-import { connect, createScratchDatabase, pushMigrations, supabase, type CliRun, type ScratchDatabase } from './databases.ts';
+import { pushMigrations, runSupabaseCli, type CliRun } from '../../dev/supabase/migrate.ts';
+import { connect, createScratchDatabase, type ScratchDatabase } from './databases.ts';
 import { schemaFingerprint } from './schema-fingerprint.ts';
 
 const migrationsDir = join(repoRoot, 'supabase', 'migrations');
@@ -74,7 +75,7 @@ test('a second push reports the remote up to date and changes nothing', async ()
 });
 
 test('migration list shows every local migration applied on the remote', async () => {
-  const list = await supabase(['migration', 'list', `--remote=${db.url}`]);
+  const list = await runSupabaseCli(['migration', 'list', `--remote=${db.url}`]);
   assert.equal(list.code, 0, list.stderr);
   for (const version of versions) assert.match(list.stdout, new RegExp(`\`${version}\`\\s*\\|\\s*\`${version}\``));
 });

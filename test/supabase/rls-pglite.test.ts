@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type pg from 'pg';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../dev/postgres/embedded.ts';
-import { connect, prepareSupabaseDatabase } from './databases.ts';
+import { prepareLocalSupabaseDatabase } from '../../dev/supabase/migrate.ts';
+import { connect } from './databases.ts';
 import { exposedSchemas, findRlsProblems } from './rls-catalog.ts';
 import { asIdentity, signedIn, sqlstateOf, type SignedInUser } from './identity.ts';
 import { codes, other, owner, registerIsolationTests, registerMatrixTests, registerSabotageTests, seedFixture } from './rls-matrix.ts';
@@ -15,7 +16,7 @@ let client: pg.Client;
 
 before(async () => {
   embedded = await startEmbeddedPostgres();
-  await prepareSupabaseDatabase(embedded.url);
+  await prepareLocalSupabaseDatabase(embedded.url);
   client = await connect(embedded.url);
   await seedFixture(client);
 });
