@@ -15,6 +15,7 @@ export function uniquePrefix(): string {
 
 export async function deleteKeys(url: string, prefix: string): Promise<void> {
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  redis.on('error', () => undefined);
   try {
     await redis.connect();
     let cursor = '0';
@@ -30,6 +31,7 @@ export async function deleteKeys(url: string, prefix: string): Promise<void> {
 
 export async function readKey(url: string, key: string): Promise<{ value: string | null; ttl: number }> {
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  redis.on('error', () => undefined);
   try {
     await redis.connect();
     const [value, ttl] = await Promise.all([redis.get(key), redis.ttl(key)]);
@@ -70,6 +72,7 @@ export class ThrowawayRedis {
     const deadline = Date.now() + 10_000;
     for (;;) {
       const probe = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      probe.on('error', () => undefined);
       try {
         await probe.connect();
         await probe.ping();
