@@ -110,25 +110,35 @@ export function serviceFilters(catalog: Catalog): ServiceFilter[] {
 export function planRelease(catalog: Catalog, files: readonly string[]): ReleasePlan {
   const problems = catalogPatternProblems(catalog);
   if (problems.length) throw new Error(`services.yaml has paths the pipeline cannot match:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-  const filters = serviceFilters(catalog).map((f) => ({ ...f, matchers: f.rules.map((rule) => ({ rule, match: compilePattern(rule.pattern) })) }));
-  const used = new Set<string>();
+  const filters = serviceFilters(catalog);
+  // Shared patterns appear in many filters: each distinct pattern is tested once per file.
+  const patterns = [...new Set(filters.flatMap((f) => f.rules.map((r) => r.pattern)))];
+  const matchers = patterns.map(compilePattern);
+  const hits = filters.map(() => [] as { file: string; rule: FilterRule }[]);
+  const ignored: string[] = [];
+  const matched = new Array<boolean>(patterns.length);
+  for (const file of files) {
+    for (let p = 0; p < patterns.length; p++) matched[p] = matchers[p]!(file);
+    let used = false;
+    filters.forEach((filter, f) => {
+      // The service's own paths come first in its rules, so they explain a rebuild before shared code does.
+      const rule = filter.rules.find((r) => matched[patterns.indexOf(r.pattern)]);
+      if (rule) {
+        hits[f]!.push({ file, rule });
+        used = true;
+      }
+    });
+    if (!used) ignored.push(file);
+  }
   const build: Rebuild[] = [];
   const unchanged: string[] = [];
-  for (const filter of filters) {
-    const because: { file: string; rule: FilterRule }[] = [];
-    for (const file of files) {
-      const hit = filter.matchers.find((m) => m.match(file));
-      if (hit) {
-        because.push({ file, rule: hit.rule });
-        used.add(file);
-      }
-    }
-    // The service's own files explain a rebuild best, so they come before shared code.
+  filters.forEach((filter, f) => {
+    const because = hits[f]!;
     because.sort((a, b) => Number(Boolean(a.rule.shared)) - Number(Boolean(b.rule.shared)));
     if (because.length) build.push({ service: filter.service, because });
     else unchanged.push(filter.service);
-  }
-  return { build, unchanged, ignored: files.filter((f) => !used.has(f)) };
+  });
+  return { build, unchanged, ignored };
 }
 
 /**
