@@ -260,7 +260,8 @@ export function lookupOperationName(query: string): string | undefined {
 export function redactUrl(value: string): string {
   try {
     const url = new URL(value);
-    if (url.password) url.password = '(hidden)';
+    if (!url.password) return value;
+    url.password = '(hidden)';
     return url.toString();
   } catch {
     return value.replace(/\/\/([^:/@\s]*):[^@/\s]*@/, '//$1:(hidden)@');

@@ -5,7 +5,6 @@
 
 import { optionsFromEnv } from './config.ts';
 import { DEFAULTS } from './options.ts';
-import { startGateway } from './server.ts';
 
 const { options, problems } = optionsFromEnv(process.env);
 if (problems.length > 0) {
@@ -17,19 +16,21 @@ if (problems.length > 0) {
   process.exit(2);
 }
 
-let stopping = false;
-const gateway = startGateway(options).catch((error: unknown) => {
+// Loaded only once the configuration is known to be good, so a bad one is reported at once.
+const { startGateway } = await import('./server.ts');
+const gateway = await startGateway(options).catch((error: unknown) => {
   process.stderr.write(`gateway: cannot start: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
 });
 
+let stopping = false;
 function stop(signal: NodeJS.Signals): void {
   if (stopping) return;
   stopping = true;
   // Whatever happens while draining, the process is gone before the platform's SIGKILL.
   const shutdownMs = (options.shutdownTimeoutSeconds ?? DEFAULTS.shutdownTimeoutSeconds) * 1000;
   setTimeout(() => process.exit(1), shutdownMs + 1_000).unref();
-  gateway.then((running) => running.close()).then(
+  gateway.close().then(
     () => process.exit(0),
     (error: unknown) => {
       process.stderr.write(`gateway: shutdown after ${signal} failed: ${error instanceof Error ? error.message : String(error)}\n`);
