@@ -3,7 +3,6 @@
 // workflows (no problems) and to copies broken on purpose (a problem each).
 
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parse } from 'yaml';
 import type { Catalog } from '../../scripts/lib/catalog.ts';
 import { serviceFilters } from '../../scripts/lib/changed-services.ts';
@@ -18,7 +17,7 @@ interface PinnedAction {
   inputs: Record<string, 'required' | 'optional'>;
 }
 
-export const PINNED: Record<string, PinnedAction> = JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures', 'pinned-actions.json'), 'utf8')).actions;
+export const PINNED: Record<string, PinnedAction> = JSON.parse(readFileSync(new URL('./fixtures/pinned-actions.json', import.meta.url), 'utf8')).actions;
 
 const runs = (job: Doc): string[] => stepsOf(job).flatMap((s) => (typeof s.run === 'string' ? [s.run as string] : []));
 const uses = (step: Doc): string => (typeof step.uses === 'string' ? step.uses : '');
