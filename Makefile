@@ -9,7 +9,8 @@ RUN := node --import tsx
 
 .PHONY: help install test typecheck preflight production-bootstrap production-secrets \
 	production-supabase production-deploy production-verify production-backup-state \
-	production-backups production-rollback production-rollback-traffic production-restore-state
+	production-backups production-rollback production-rollback-traffic production-restore-state \
+	production-cost
 
 help: ## List every target with one line of description
 	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z0-9_-]+:.*## / { printf "  %-28s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -40,6 +41,9 @@ production-deploy: ## Ship IMAGE_TAG: plan, confirm, apply, migrate, verify (YES
 
 production-verify: ## Check the gateway and every service are up and serving their latest revision
 	@$(RUN) scripts/production-verify.ts
+
+production-cost: ## Estimate the monthly cost of the configuration checked out (changes nothing)
+	@$(RUN) scripts/production-cost.ts
 
 production-backup-state: ## Back up the OpenTofu state (owner-only local copy and the state bucket)
 	@$(RUN) scripts/production-backup-state.ts

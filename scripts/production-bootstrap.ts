@@ -1,10 +1,12 @@
-// make production-bootstrap: once per project, and safe to run again. Everything OpenTofu needs
-// before its first run: the APIs, and the state bucket with versioning (state recovery depends on
-// it), uniform access and public access prevention.
+// make production-bootstrap: once per project, and safe to run again. Everything needed before
+// OpenTofu's first run: the APIs, the state bucket with versioning (state recovery depends on
+// it), uniform access and public access prevention, and the image repository CI pushes the
+// first release to. OpenTofu adopts the bucket and the repository (import blocks) and keeps
+// their settings as code from then on.
 
 import { gcloud } from './lib/cli.ts';
 import { runIfMain } from './lib/engine.ts';
-import { PROJECT_ID, REGION, REQUIRED_APIS, STATE_BUCKET } from './lib/gcp.ts';
+import { ARTIFACT_REPOSITORY, PROJECT_ID, REGION, REQUIRED_APIS, STATE_BUCKET } from './lib/gcp.ts';
 import { defineRunbook, StepFailure } from './lib/runbook.ts';
 
 const project = gcloud`projects describe ${PROJECT_ID} --format=${'value(projectId,lifecycleState)'}`;
@@ -13,6 +15,8 @@ const bucketExists = gcloud`storage buckets describe gs://${STATE_BUCKET} --form
 const createBucket = gcloud`storage buckets create gs://${STATE_BUCKET} --project ${PROJECT_ID} --location ${REGION} --uniform-bucket-level-access --public-access-prevention`;
 const bucketSettings = gcloud`storage buckets update gs://${STATE_BUCKET} --versioning --uniform-bucket-level-access --public-access-prevention`;
 const bucketCheck = gcloud`storage buckets describe gs://${STATE_BUCKET} --format=json`;
+const registryExists = gcloud`artifacts repositories describe ${ARTIFACT_REPOSITORY} --location ${REGION} --project ${PROJECT_ID} --format=${'value(name)'}`.allowExitCodes(1);
+const createRegistry = gcloud`artifacts repositories create ${ARTIFACT_REPOSITORY} --repository-format=docker --location ${REGION} --project ${PROJECT_ID}`;
 
 export const bootstrap = defineRunbook({
   id: 'bootstrap',
@@ -53,6 +57,16 @@ export const bootstrap = defineRunbook({
         ].filter(Boolean);
         if (wrong.length) throw new StepFailure(`the state bucket is not as it must be: ${wrong.join(', ')}`);
         return { note: 'versioned, uniform access, no public access' };
+      },
+    },
+    {
+      id: 'registry',
+      title: 'Create the image repository if it does not exist',
+      commands: [registryExists, createRegistry],
+      async run(ctx) {
+        if ((await ctx.run(registryExists)).exitCode === 0) return { note: 'exists' };
+        await ctx.run(createRegistry);
+        return { note: 'created' };
       },
     },
   ],

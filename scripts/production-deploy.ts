@@ -7,7 +7,7 @@ import { make } from './lib/cli.ts';
 import { perService, parseServiceStatus, trafficSpec, type TrafficTarget } from './lib/cloud-run.ts';
 import { runIfMain } from './lib/engine.ts';
 import { releaseLockStep, takeLockStep } from './lib/deploy-lock.ts';
-import { planReviewApplySteps, routeLatestStep, verifyStep } from './lib/apply-steps.ts';
+import { planHasChanges, planReviewApplySteps, routeLatestStep, verifyStep } from './lib/apply-steps.ts';
 import { gitCommit, GIT_COMMIT, repoInfra, uncommittedChanges, UNCOMMITTED } from './lib/infra.ts';
 import { migrationJobs } from './lib/migrations.ts';
 import { writeDeploymentOutputs } from './lib/outputs.ts';
@@ -15,6 +15,21 @@ import { defineRunbook, StepFailure, type Step } from './lib/runbook.ts';
 import { renderTable } from './lib/table.ts';
 import { pendingMigrations, pushMigrations, parsePending } from './production-supabase.ts';
 
+
+/** Pin every existing service's traffic to what serves now, so apply starts new revisions idle. */
+const pinTrafficStep: Step = {
+  id: 'pin-traffic',
+  title: 'Pin traffic to the revisions serving now',
+  commands: perService.map((p) => p.routeTo),
+  skipIf: (ctx) => (planHasChanges(ctx) ? null : 'nothing to apply'),
+  async run(ctx) {
+    const before = ctx.state.get('trafficBefore') as Map<string, TrafficTarget[]>;
+    const pinned = perService.filter((p) => before.get(p.service.name)?.length);
+    for (const p of pinned) ctx.setValue(p.target, trafficSpec(before.get(p.service.name)!));
+    await ctx.runConcurrently(pinned.map((p) => p.routeTo));
+    return { note: `${pinned.length} services pinned` };
+  },
+};
 
 export const deploySteps: Step[] = [
   { id: 'preflight', title: 'Preflight', commands: [make('preflight')] },
@@ -52,7 +67,10 @@ export const deploySteps: Step[] = [
       return { note: `${before.size} of ${perService.length} services exist` };
     },
   },
-  ...planReviewApplySteps(repoInfra, 'Apply this plan to production?'),
+  ...planReviewApplySteps(repoInfra, 'Apply this plan to production?').flatMap((step) =>
+    // New revisions must not take traffic before the migrations ran: pin it first.
+    step.id === 'apply' ? [pinTrafficStep, step] : [step],
+  ),
   {
     id: 'migrate',
     title: 'Run the database migrations',

@@ -32,3 +32,9 @@ test('every problem in a broken catalog is reported at once', () => {
   assert.match(text, /habits-service\.subgraph/);
   assert.match(text, /databases\.main\.migrate_with/);
 });
+
+test('preflight asks for the OpenTofu version the configuration requires', async () => {
+  const { TOFU_MIN_VERSION } = await import('../scripts/lib/cli.ts');
+  const versions = readFileSync(join(repoRoot, 'infra/environments/production/versions.tf'), 'utf8');
+  assert.equal(/required_version\s*=\s*">=\s*([\d.]+)"/.exec(versions)?.[1], TOFU_MIN_VERSION);
+});

@@ -161,6 +161,8 @@ const FLAG_SAMPLES: Record<string, string> = {
   '--replication-policy': 'automatic',
   '--labels': 'team=platform',
   '--locations': 'us-central1',
+  '--repository-format': 'docker',
+  '--description': 'images',
 };
 const POSITIONALS: Record<string, string[]> = {
   'config get-value': ['project'],
@@ -169,6 +171,8 @@ const POSITIONALS: Record<string, string[]> = {
   'storage cp': ['gs://mm-prod-1-tfstate/a', 'gs://mm-prod-1-tfstate/b'],
   'secrets versions access': ['latest'],
   'secrets create': ['supabase-url'],
+  'artifacts repositories describe': ['mindmirror'],
+  'artifacts repositories create': ['mindmirror'],
 };
 
 test('every command and flag the fake gcloud accepts exists in the real gcloud', async () => {

@@ -36,7 +36,7 @@ function rows(output: string): Map<string, string> {
 test('with both CLIs missing, one run reports both, with install hints, and fails', async () => {
   const r = await make('preflight', { ENV_FILE: 'env/production.env.example', TOFU_BIN: '/nonexistent', GCLOUD_BIN: '/nonexistent' });
   assert.notEqual(r.code, 0);
-  assert.match(r.stdout, /tofu: \/nonexistent was not found \(from TOFU_BIN\)\. Install OpenTofu 1\.9\.0 or newer: https:\/\/opentofu\.org/);
+  assert.match(r.stdout, /tofu: \/nonexistent was not found \(from TOFU_BIN\)\. Install OpenTofu 1\.11\.0 or newer: https:\/\/opentofu\.org/);
   assert.match(r.stdout, /gcloud: \/nonexistent was not found \(from GCLOUD_BIN\)\. Install the Google Cloud CLI: https:\/\/cloud\.google\.com\/sdk/);
   const table = rows(r.stdout);
   assert.equal(table.get('tofu'), 'NO');
@@ -52,7 +52,7 @@ test('a ready machine and project pass every check', async () => {
   const table = rows(r.stdout);
   assert.equal(table.size, 9, r.stdout);
   assert.ok([...table.values()].every((v) => v === 'yes'), r.stdout);
-  assert.match(r.stdout, /tofu\s+>= 1\.9\.0\s+1\.12\.6\s+yes/);
+  assert.match(r.stdout, /tofu\s+>= 1\.11\.0\s+1\.12\.6\s+yes/);
   assert.match(r.stdout, /gcloud account\s+an active account\s+oncall@example\.com\s+yes/);
 });
 
@@ -69,7 +69,7 @@ test('what is wrong with the project is reported together, each with its fix', a
   assert.equal(table.get('required APIs'), 'NO');
   assert.equal(table.get('state bucket'), 'NO');
   assert.equal(table.get('project'), 'yes');
-  assert.match(r.stdout, /tofu: upgrade OpenTofu to 1\.9\.0 or newer/);
+  assert.match(r.stdout, /tofu: upgrade OpenTofu to 1\.11\.0 or newer/);
   assert.match(r.stdout, /required APIs: run `make production-bootstrap`, or enable: redis\.googleapis\.com run\.googleapis\.com/);
   assert.match(r.stdout, /state bucket: run `make production-bootstrap`, which turns versioning on/);
 });

@@ -3,7 +3,7 @@
 
 import { make } from './cli.ts';
 import { perService } from './cloud-run.ts';
-import { estimateCost } from './cost-estimate.ts';
+import { estimateMonthlyCost, formatEstimate, loadPriceTable } from './cost.ts';
 import { formatPlanSummary, summarizePlan, type InfraCommands } from './infra.ts';
 import type { Step, StepContext } from './runbook.ts';
 
@@ -30,7 +30,7 @@ export function planReviewApplySteps(infra: InfraCommands, question: string): St
       async run(ctx) {
         const planJson = (await ctx.run(infra.show)).stdout;
         ctx.print(formatPlanSummary(summarizePlan(planJson)));
-        ctx.print(estimateCost(planJson));
+        ctx.print(`\nMonthly cost estimate of the result:\n${formatEstimate(estimateMonthlyCost(JSON.parse(planJson), loadPriceTable()))}`);
       },
     },
     {

@@ -7,7 +7,8 @@ import { delimiter, join } from 'node:path';
 import { commandFactory, type Program } from './command.ts';
 import { repoRoot } from './paths.ts';
 
-export const TOFU_MIN_VERSION = '1.9.0';
+// The configuration's required_version (infra/environments/production/versions.tf); a test keeps them equal.
+export const TOFU_MIN_VERSION = '1.11.0';
 
 function fromEnv(overrideEnv: string, fallback: string) {
   return (env: NodeJS.ProcessEnv) => ({ file: env[overrideEnv] || fallback, leadingArgs: [] });

@@ -11,6 +11,9 @@ export const SUPABASE_PROJECT_REF = configVar('SUPABASE_PROJECT_REF');
 export const SUPABASE_ACCESS_TOKEN = configVar('SUPABASE_ACCESS_TOKEN', true);
 export const SUPABASE_DB_PASSWORD = configVar('SUPABASE_DB_PASSWORD', true);
 
+/** The Artifact Registry repository every image goes to; bootstrap creates it, infra/ adopts it. */
+export const ARTIFACT_REPOSITORY = 'mindmirror';
+
 /**
  * APIs production needs before OpenTofu's first run. Bootstrap enables them; preflight
  * checks them; infra/ declares the same list so a project built by hand matches.

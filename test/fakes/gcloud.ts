@@ -492,6 +492,31 @@ const COMMANDS: Record<string, CommandSpec> = {
       return ok('', `Created version [${version}] of the secret [${name}].\n`);
     },
   },
+  'artifacts repositories describe': {
+    flags: { '--location': 'value' },
+    positionals: [1, 1],
+    run: (a, cloud) => {
+      const denied = needAccount(cloud, 'artifacts.repositories.describe');
+      if (denied) return denied;
+      const name = `${flag(a, '--location')}/${a.positionals[0]}`;
+      if (!cloud.repositories?.includes(name)) return apiError('artifacts.repositories.describe', `NOT_FOUND: Requested entity was not found.`);
+      return { exit: 0, data: { name: `projects/${projectOf(a)}/locations/${name.replace('/', '/repositories/')}`, format: 'DOCKER' } };
+    },
+  },
+  'artifacts repositories create': {
+    flags: { '--location': 'value', '--repository-format': 'value', '--description': 'value', '--async': 'bool' },
+    positionals: [1, 1],
+    required: ['--repository-format'],
+    run: (a, cloud) => {
+      const denied = needAccount(cloud, 'artifacts.repositories.create');
+      if (denied) return denied;
+      const name = `${flag(a, '--location')}/${a.positionals[0]}`;
+      cloud.repositories ??= [];
+      if (cloud.repositories.includes(name)) return apiError('artifacts.repositories.create', 'ALREADY_EXISTS: the repository already exists');
+      cloud.repositories.push(name);
+      return ok('', `Created repository [${a.positionals[0]}].\n`);
+    },
+  },
   'secrets create': {
     flags: { '--replication-policy': 'value', '--data-file': 'value', '--labels': 'value', '--locations': 'value' },
     positionals: [1, 1],

@@ -60,6 +60,8 @@ export interface Fault {
   times?: number;
   /** For tofu apply: how many resource changes succeed before the failure. */
   afterChanges?: number;
+  /** Instead of failing: another writer changes the state just before this command runs. */
+  touchStateFirst?: boolean;
   /** Match only when the argv contains this text (e.g. a service name). */
   argContains?: string;
 }
@@ -71,6 +73,8 @@ export interface FakeCloud {
   buckets: Record<string, Bucket>;
   run: { services: Record<string, RunService>; jobs: Record<string, RunJob> };
   secrets: Record<string, { versions: SecretVersion[] }>;
+  /** Artifact Registry repositories, as "<location>/<name>". */
+  repositories?: string[];
   faults: Fault[];
   /** Added to every call, to measure concurrency. */
   latencyMs: number;

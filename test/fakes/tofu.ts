@@ -410,8 +410,16 @@ class Tofu {
       plan = { fakeTofuPlan: 1, lineage: state.lineage, serial: state.serial, variables: values, changes, outputs: model.outputs, outputChanges, workdir: resolve(this.workdir) };
     }
 
+    let fault = takeFault('tofu', ['apply'], process.argv.slice(2));
+    if (fault?.touchStateFirst) {
+      // Someone else's apply lands between this plan and this apply.
+      withCloud((cloud) => {
+        const current = backend.read(cloud)!;
+        backend.write(cloud, { ...current, serial: current.serial + 1, outputs: { ...current.outputs, written_by_someone_else: { value: 'x', type: 'string' } } });
+      });
+      fault = null;
+    }
     if (bool(f, 'lock', true)) await this.lock(backend, 'OperationTypeApply', durationMs(str(f, 'lock-timeout')));
-    const fault = takeFault('tofu', ['apply'], process.argv.slice(2));
     const delay = readCloud().latencyMs;
     let interrupted = false;
     const onSignal = () => {
@@ -621,8 +629,8 @@ function applyToCloud(cloud: FakeCloud, change: Change): void {
       created,
       ready: attrs.ready !== false,
     });
-    // The v2 resource's default traffic block routes everything to the latest revision.
-    svc.traffic = [{ latest: true, percent: 100 }];
+    // Traffic is set when a service is created (all to the latest revision) and then left alone:
+    // infra/ ignores changes to it, so an apply never undoes a pin or a rollback.
   } else if (change.type === 'google_cloud_run_v2_job') {
     const attrs = (change.after ?? change.before)!;
     const key = `${String(attrs.location)}/${String(attrs.name)}`;

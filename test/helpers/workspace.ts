@@ -62,7 +62,7 @@ export interface Workspace {
   cleanup(): Promise<void>;
 }
 
-const COPIED = ['scripts', 'Makefile', 'package.json', 'tsconfig.json', 'services.yaml', 'env/production.env.example'];
+const COPIED = ['scripts', 'Makefile', 'package.json', 'tsconfig.json', 'services.yaml', 'env/production.env.example', 'infra/pricing'];
 
 export async function createWorkspace(opts: { migrations?: Record<string, string> } = {}): Promise<Workspace> {
   const dir = tempDir('mindmirror-ws-');

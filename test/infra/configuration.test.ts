@@ -3,8 +3,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
-import { loadCatalog } from '../../scripts/lib/catalog.ts';
-import { REQUIRED_APIS } from '../../scripts/lib/gcp.ts';
+import { loadCatalog, mountedSecrets } from '../../scripts/lib/catalog.ts';
+import { INFRA_SECRETS } from '../../scripts/lib/secret-catalog.ts';
+import { ARTIFACT_REPOSITORY, REQUIRED_APIS } from '../../scripts/lib/gcp.ts';
 import { loadModuleSource, type ModuleSource } from './hcl/parse.ts';
 import type { Rendered } from './hcl/render.ts';
 import { DEPLOY_VARS, INFRA, PRODUCTION, renderProduction } from './production.ts';
@@ -105,7 +106,29 @@ test('state goes to GCS with bucket and prefix from -backend-config only', () =>
   const backends = root.terraform.flatMap((t) => (t.backend ? Object.entries(t.backend as Record<string, unknown[]>) : []));
   assert.deepEqual(backends.map(([type]) => type), ['gcs']);
   assert.deepEqual(backends[0]![1], [{}]);
-  assert.deepEqual(production.imports, [{ to: 'google_storage_bucket.state', id: 'mindmirror-prod-tfstate' }]);
+  assert.deepEqual(production.imports.filter((i) => i.to.startsWith('google_storage_bucket')), [{ to: 'google_storage_bucket.state', id: 'mindmirror-prod-tfstate' }]);
+});
+
+test('the image repository the bootstrap creates is the one OpenTofu adopts and manages', () => {
+  const repo = production.resources.find((r) => r.type === 'google_artifact_registry_repository')!;
+  assert.equal(repo.values.repository_id, ARTIFACT_REPOSITORY);
+  const adopted = production.imports.find((i) => i.to === repo.address);
+  assert.equal(adopted?.id, `projects/${String(production.outputs.project_id)}/locations/${String(production.outputs.region)}/repositories/${ARTIFACT_REPOSITORY}`);
+});
+
+test('secrets the runbooks create before the first apply are adopted, and only those', () => {
+  const catalog = loadCatalog();
+  const mounted = new Set(catalog.services.flatMap((s) => mountedSecrets(catalog, s)));
+  const expected = [...mounted].filter((s) => !(INFRA_SECRETS as readonly string[]).includes(s)).sort();
+  const adopted = production.imports
+    .filter((i) => i.to.startsWith('module.secrets.'))
+    .map((i) => {
+      const name = /\["(.+)"\]$/.exec(i.to)![1]!;
+      assert.equal(i.id, `projects/${String(production.outputs.project_id)}/secrets/${name}`);
+      return name;
+    })
+    .sort();
+  assert.deepEqual(adopted, expected);
 });
 
 /** A real OpenTofu, if one is configured; the fakes under test/fakes do not count. */

@@ -19,6 +19,9 @@ locals {
     ))
   }
   secret_names = sort(distinct(flatten(values(local.mounted_secrets))))
+  # Secrets OpenTofu writes itself (from the resource that generates the value); the rest are
+  # created, with their values, by make production-secrets and make production-supabase.
+  tofu_written_secrets = ["redis-auth"]
 
   # Every service sends private-range traffic into the VPC. *.run.app resolves to
   # private.googleapis.com there (network module), so the gateway's calls to internal-only

@@ -10,6 +10,16 @@ output "region" {
   value       = var.region
 }
 
+output "image_tag" {
+  description = "Image tag this state deployed; state backups record it so a rollback can re-apply it."
+  value       = var.image_tag
+}
+
+output "deployed_commit" {
+  description = "Commit whose configuration produced this state (the deploy passes git rev-parse HEAD)."
+  value       = var.git_commit
+}
+
 output "gateway_url" {
   description = "Public URL of the gateway."
   value       = module.gateway.uri

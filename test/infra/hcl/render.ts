@@ -389,7 +389,17 @@ export async function renderConfiguration(rootDir: string, options: RenderOption
   }
   for (const imp of source.imports) {
     try {
-      out.imports.push({ to: stripInterpolation(imp.to), id: evaluateValue(imp.id, instance.scope()) });
+      const to = stripInterpolation(imp.to);
+      if (imp.for_each === undefined) {
+        out.imports.push({ to, id: evaluateValue(imp.id, instance.scope()) });
+        continue;
+      }
+      // One import per for_each element; the target's index is each.key or each.value.
+      for (const [key, value] of forEachPairs(evaluateValue(imp.for_each, instance.scope()), 'import')) {
+        const scope = instance.scope({ each: { key, value } });
+        const target = to.replace(/\[each\.(key|value)\]/g, (_m, which: string) => keyText(String(which === 'key' ? key : value)));
+        out.imports.push({ to: target, id: evaluateValue(imp.id, scope) });
+      }
     } catch (e) {
       errors.push(`import: ${(e as Error).message}`);
     }
