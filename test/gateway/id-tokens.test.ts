@@ -69,7 +69,7 @@ test('tokens are cached per audience until shortly before they expire', async ()
 });
 
 test('a token about to expire is replaced', async () => {
-  metadata.lifetimeSeconds = 61; // refreshed 60 s before expiry: usable for about 1 s
+  metadata.lifetimeSeconds = 63; // refreshed 60 s before expiry: usable for about 3 s
   const fresh = await startTestGateway(stack.options({ subgraphIdTokens: true, gceMetadataHost: metadata.host }));
   try {
     const token = await stack.issuer.sign({ sub: user() });
@@ -77,7 +77,7 @@ test('a token about to expire is replaced', async () => {
     const afterFirst = metadata.requests.length;
     assert.equal((await postGraphQL(fresh.graphqlUrl, QUERY, bearer(token))).status, 200);
     assert.equal(metadata.requests.length, afterFirst, 'still cached');
-    await new Promise((r) => setTimeout(r, 1_300));
+    await new Promise((r) => setTimeout(r, 3_300));
     assert.equal((await postGraphQL(fresh.graphqlUrl, QUERY, bearer(token))).status, 200);
     assert.ok(metadata.requests.length > afterFirst, 'fetched again near expiry');
   } finally {

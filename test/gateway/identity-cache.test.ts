@@ -18,7 +18,7 @@ let second: TestGateway;
 before(async () => {
   stack = await TestStack.start();
   prefix = uniquePrefix();
-  const shared = stack.options({ redisUrl: SHARED_REDIS_URL, redisKeyPrefix: prefix, identityCacheTtlSeconds: 120, unregisteredCacheTtlSeconds: 1 });
+  const shared = stack.options({ redisUrl: SHARED_REDIS_URL, redisKeyPrefix: prefix, identityCacheTtlSeconds: 120, unregisteredCacheTtlSeconds: 2 });
   [first, second] = await Promise.all([startTestGateway(shared), startTestGateway(shared)]);
 });
 
@@ -85,7 +85,7 @@ describe('with Redis (REDIS_URL)', () => {
     stack.mesh.register(sub, 'iid-late');
     const soon = await postGraphQL(first.graphqlUrl, ME, bearer(token));
     assert.deepEqual(soon.body.data, { me: { internalId: null, supabaseId: sub } }, 'remembered for UNREGISTERED_CACHE_TTL_SECONDS');
-    await new Promise((r) => setTimeout(r, 1_100));
+    await new Promise((r) => setTimeout(r, 2_100));
     const later = await postGraphQL(first.graphqlUrl, ME, bearer(token));
     assert.deepEqual(later.body.data, { me: { internalId: 'iid-late', supabaseId: sub } });
   });
@@ -128,13 +128,13 @@ describe('without Redis and with a custom lookup operation', () => {
 
   test('a verified token skips the signature check until it expires, and not a moment longer', async () => {
     const u = registered();
-    const token = await stack.issuer.sign({ sub: u.sub, expiresInSeconds: 2 });
+    const token = await stack.issuer.sign({ sub: u.sub, expiresInSeconds: 3 });
     const hits = () => metricValue(gateway.metricsUrl, 'gateway_token_cache_total', { result: 'hit' });
     assert.equal((await postGraphQL(gateway.graphqlUrl, ME, bearer(token))).status, 200);
     const before = await hits();
     assert.equal((await postGraphQL(gateway.graphqlUrl, ME, bearer(token))).status, 200);
     assert.equal(await hits(), before + 1, 'second use answered from the verified-token cache');
-    await new Promise((r) => setTimeout(r, 2_200));
+    await new Promise((r) => setTimeout(r, 3_200));
     const expired = await postGraphQL(gateway.graphqlUrl, ME, bearer(token));
     assert.equal(expired.status, 401);
     assert.equal(gateway.logs().at(-1)?.['reason'], 'expired');
