@@ -21,10 +21,6 @@ export function signedIn(user: SignedInUser, claims?: Record<string, unknown>): 
   return claims ? { kind: 'authenticated', user, claims } : { kind: 'authenticated', user };
 }
 
-export function describeIdentity(identity: Identity): string {
-  return identity.kind === 'authenticated' ? `authenticated ${identity.user.email}` : identity.kind;
-}
-
 /** The claims Supabase Auth puts in a user's access token (the subset policies read). */
 export function claimsOf(identity: Identity): Record<string, unknown> {
   switch (identity.kind) {
