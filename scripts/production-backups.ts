@@ -1,15 +1,16 @@
 // make production-backups: every state backup, local or in the bucket, newest first.
 
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { runIfMain } from './lib/engine.ts';
 import { repoRoot } from './lib/paths.ts';
 import { defineRunbook, type StepContext } from './lib/runbook.ts';
-import { BACKUP_ID, downloadManifest, listRemoteBackups, localManifests, manifestPath, remoteIds } from './lib/state-backups.ts';
+import { BACKUP_DIR, BACKUP_ID, downloadManifest, listRemoteBackups, localManifests, manifestPath, remoteIds } from './lib/state-backups.ts';
 import { renderTable } from './lib/table.ts';
 
 /** Fetch the manifest of every backup that exists only in the bucket; returns the bucket's ids. */
 export async function syncManifests(ctx: StepContext): Promise<Set<string>> {
+  mkdirSync(join(repoRoot, BACKUP_DIR), { recursive: true, mode: 0o700 });
   const listing = await ctx.run(listRemoteBackups);
   const remote = new Set(listing.exitCode === 0 ? remoteIds(listing.stdout) : []);
   for (const id of remote) {

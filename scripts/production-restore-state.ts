@@ -4,7 +4,7 @@
 // one above the current state's, so OpenTofu's own safety checks accept it without -force.
 // -force is used only with FORCE=1, after saying why it is dangerous and asking.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { make, tofu } from './lib/cli.ts';
 import { runtimeVar } from './lib/command.ts';
@@ -63,6 +63,7 @@ export const restoreState = defineRunbook({
       async run(ctx) {
         const id = ctx.config.require('BACKUP');
         ctx.setValue(BACKUP_ID, id);
+        mkdirSync(join(repoRoot, BACKUP_DIR), { recursive: true, mode: 0o700 });
         const missing = [backupPath(id), manifestPath(id)].filter((p) => !existsSync(join(repoRoot, p)));
         if (missing.includes(backupPath(id))) await ctx.run(downloadBackup);
         if (missing.includes(manifestPath(id))) await ctx.run(downloadManifest);

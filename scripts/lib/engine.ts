@@ -1,6 +1,7 @@
 // The step engine: runs a runbook's steps in order, or prints them (--dry-run) in the runbook's
 // copy-paste form. Exit codes: 0 done, 1 a step failed, 2 bad usage or config, 130 interrupted.
 
+import { setMaxListeners } from 'node:events';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
@@ -99,6 +100,8 @@ export async function runRunbook(runbook: Runbook, options: RunOptions): Promise
   const controller = new AbortController();
   // Cleanup steps (always: true) must still run after Ctrl-C, so they get their own signal.
   const cleanupController = new AbortController();
+  // Every command in flight listens for an interrupt, and checks over all services run at once.
+  setMaxListeners(0, controller.signal, cleanupController.signal);
   const onAbort = () => controller.abort();
   options.signal?.addEventListener('abort', onAbort);
   const runtime = new Map<string, string>();

@@ -285,6 +285,7 @@ const COMMANDS: Record<string, CommandSpec> = {
         return ok(data.toString('utf8'));
       } else {
         const target = dst.endsWith('/') || (existsSync(dst) && statSync(dst).isDirectory()) ? join(dst, basename) : dst;
+        if (!existsSync(join(target, '..'))) return apiError('storage.cp', `[Errno 2] No such file or directory: '${target}'`);
         if (a.flags.get('--no-clobber') === true && existsSync(target)) return ok('', `Skipping existing destination item (no-clobber): ${target}\n`);
         writeFileSync(target, data, { mode: 0o600 });
       }

@@ -78,6 +78,8 @@ export interface FakeCloud {
   faults: Fault[];
   /** Added to every call, to measure concurrency. */
   latencyMs: number;
+  /** How long tofu apply takes per resource change (to interrupt an apply half-way). */
+  applyDelayMs?: number;
   nextGeneration: number;
   /** Per working directory: the backend config `tofu init` recorded. */
   tofuWorkdirs: Record<string, { bucket: string; prefix: string; workspace: string }>;

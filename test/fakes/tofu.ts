@@ -420,7 +420,8 @@ class Tofu {
       fault = null;
     }
     if (bool(f, 'lock', true)) await this.lock(backend, 'OperationTypeApply', durationMs(str(f, 'lock-timeout')));
-    const delay = readCloud().latencyMs;
+    const cloudNow = readCloud();
+    const delay = cloudNow.applyDelayMs ?? cloudNow.latencyMs;
     let interrupted = false;
     const onSignal = () => {
       interrupted = true;
