@@ -1,0 +1,11 @@
+// The benchmarked gateway, alone in its own process so its CPU and memory are its own.
+//   node --import tsx bench/gateway/gateway-process.ts '<GatewayOptions JSON>' [--without-identity]
+// Prints "READY <url> <pid>" once it serves.
+
+import { startGateway, type GatewayOptions } from '../../gateway/src/server.ts';
+
+const options = JSON.parse(process.argv[2] ?? '{}') as GatewayOptions;
+const withoutIdentity = process.argv.includes('--without-identity');
+const gateway = await startGateway({ ...options, host: '127.0.0.1', metricsPort: 0, logLevel: 'error', logSink: (line) => void process.stderr.write(line) }, { identity: !withoutIdentity });
+process.stdout.write(`READY ${gateway.url} ${process.pid}\n`);
+process.on('SIGTERM', () => void gateway.close().then(() => process.exit(0)));

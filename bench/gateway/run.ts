@@ -1,0 +1,218 @@
+// The gateway benchmark, in one run and side by side:
+//  1. throughput and latency with the identity plugin off and on (same gateway, query, concurrency,
+//     warm caches), alternating rounds so both see the same machine conditions;
+//  2. a burst of concurrent first requests from one new user: how many users_service calls;
+//  3. resident memory while 100k distinct valid tokens of 100k users arrive, against the same
+//     traffic without tokens on the gateway without identity.
+// The gateway runs in its own process; so does the load generator (autocannon).
+//
+//   node --import tsx bench/gateway/run.ts [--rounds 3] [--duration 10] [--connections 50]
+//     [--users 50] [--burst 500] [--tokens 100000]
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { startStandIns, type StandIns } from './stand-ins.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' },
+    duration: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '50' },
+    users: { type: 'string', default: '50' },
+    burst: { type: 'string', default: '500' },
+    tokens: { type: 'string', default: '100000' },
+  },
+});
+const rounds = Number(args.rounds);
+const duration = Number(args.duration);
+const connections = Number(args.connections);
+const userCount = Number(args.users);
+const burst = Number(args.burst);
+const tokenCount = Number(args.tokens);
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const QUERY = 'query Me($client: Int) { me(client: $client) { internalId plan } }';
+
+interface Gateway {
+  url: string;
+  pid: number;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+function tsx(script: string, scriptArgs: string[]): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', `bench/gateway/${script}`, ...scriptArgs], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+}
+
+async function startGatewayProcess(standIns: StandIns, identity: boolean): Promise<Gateway> {
+  const options = { supabaseUrl: standIns.supabaseUrl, usersServiceUrl: standIns.usersUrl, supergraph: standIns.supergraphPath, port: 0 };
+  const child = tsx('gateway-process.ts', [JSON.stringify(options), ...(identity ? [] : ['--without-identity'])]);
+  const line = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d;
+      const ready = /READY (\S+) (\d+)/.exec(out);
+      if (ready) resolve(ready[0]);
+    });
+    child.once('exit', (code) => reject(new Error(`gateway process exited with ${code}`)));
+  });
+  const [, url, pid] = line.split(' ');
+  return {
+    url: url!,
+    pid: Number(pid),
+    child,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+interface LoadResult {
+  requestsPerSecond: number;
+  p50: number;
+  p99: number;
+  total: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+}
+
+function load(config: Record<string, unknown>): Promise<LoadResult> {
+  const child = tsx('load.ts', [JSON.stringify(config)]);
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d));
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as LoadResult) : reject(new Error(`load exited with ${code}: ${out}`))));
+  });
+}
+
+function rssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) / 1024;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const ratio = (a: number, b: number) => (a / b).toFixed(3);
+
+function machine(): string {
+  const cpuModel = /model name\s*:\s*(.+)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpus()[0]?.model ?? 'unknown';
+  return `nproc ${cpus().length}, node ${process.version}, ${cpuModel}`;
+}
+
+const standIns = await startStandIns();
+const report: string[] = [`Machine: ${machine()}`, `Command: node --import tsx bench/gateway/run.ts ${process.argv.slice(2).join(' ')}`.trim(), ''];
+
+// 1. Throughput, identity off and on.
+{
+  const tokens = await Promise.all(Array.from({ length: userCount }, (_, i) => standIns.sign(`user-${i}`)));
+  const off = await startGatewayProcess(standIns, false);
+  const on = await startGatewayProcess(standIns, true);
+  const runFor = (gw: Gateway, withTokens: boolean, seconds: number) =>
+    load({ url: `${gw.url}/graphql`, query: QUERY, connections, durationSeconds: seconds, tokens: withTokens ? tokens : [] });
+  // Warm-up: JIT, connection pools, and for the identity gateway every user's token and id cached.
+  await runFor(off, false, 3);
+  await runFor(on, true, 3);
+  const results: Record<'off' | 'on', LoadResult[]> = { off: [], on: [] };
+  for (let round = 0; round < rounds; round++) {
+    const order: ('off' | 'on')[] = round % 2 === 0 ? ['off', 'on'] : ['on', 'off'];
+    for (const variant of order) {
+      const r = await runFor(variant === 'off' ? off : on, variant === 'on', duration);
+      if (r.non2xx || r.errors || r.timeouts) throw new Error(`${variant}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts`);
+      results[variant].push(r);
+      process.stderr.write(`round ${round + 1} ${variant}: ${r.requestsPerSecond.toFixed(0)} req/s, p99 ${r.p99} ms\n`);
+    }
+  }
+  await Promise.all([off.stop(), on.stop()]);
+  const rpsOff = median(results.off.map((r) => r.requestsPerSecond));
+  const rpsOn = median(results.on.map((r) => r.requestsPerSecond));
+  const p99Off = median(results.off.map((r) => r.p99));
+  const p99On = median(results.on.map((r) => r.p99));
+  const p50Off = median(results.off.map((r) => r.p50));
+  const p50On = median(results.on.map((r) => r.p50));
+  report.push(
+    `### Throughput: identity off vs on (${connections} connections, ${duration} s x ${rounds} alternating rounds, ${userCount} users, warm caches, medians)`,
+    '',
+    '| gateway | req/s | p50 ms | p99 ms |',
+    '|---|---|---|---|',
+    `| identity off (baseline) | ${rpsOff.toFixed(0)} | ${p50Off} | ${p99Off} |`,
+    `| identity on | ${rpsOn.toFixed(0)} | ${p50On} | ${p99On} |`,
+    `| **on / off** | **${ratio(rpsOn, rpsOff)}** (target >= 0.95) | ${ratio(p50On, p50Off)} | **${ratio(p99On, p99Off)}** (target <= 1.10) |`,
+    '',
+    `Per round (req/s off / on): ${results.off.map((r, i) => `${r.requestsPerSecond.toFixed(0)} / ${results.on[i]!.requestsPerSecond.toFixed(0)}`).join(', ')}`,
+    '',
+  );
+}
+
+// 2. Burst of first requests from one new user.
+{
+  const gw = await startGatewayProcess(standIns, true);
+  const rows: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    const token = await standIns.sign(`burst-user-${i}`);
+    const before = standIns.lookups();
+    const r = await load({ url: `${gw.url}/graphql`, query: QUERY, connections: burst, amount: burst, tokens: [token] });
+    rows.push(`| new user ${i + 1} | ${r.total} | ${r.non2xx + r.errors} | ${standIns.lookups() - before} | ${r.p50} | ${r.p99} |`);
+  }
+  await gw.stop();
+  report.push(
+    `### Burst: ${burst} concurrent first requests from one new user`,
+    '',
+    '| run | requests | failed | users_service calls | p50 ms | p99 ms |',
+    '|---|---|---|---|---|---|',
+    ...rows,
+    '',
+  );
+}
+
+// 3. Memory under many distinct tokens.
+{
+  const reportEvery = Math.max(1, Math.floor(tokenCount / 5));
+  const samples: Record<'off' | 'on', { sent: number; rss: number }[]> = { off: [], on: [] };
+  for (const variant of ['off', 'on'] as const) {
+    const gw = await startGatewayProcess(standIns, variant === 'on');
+    await load({ url: `${gw.url}/graphql`, query: QUERY, connections: 10, durationSeconds: 2, tokens: variant === 'on' ? [await standIns.sign('warm')] : [] });
+    samples[variant].push({ sent: 0, rss: rssMiB(gw.pid) });
+    const flood = tsx('token-flood.ts', [
+      JSON.stringify({ url: `${gw.url}/graphql`, supabaseUrl: standIns.supabaseUrl, privateJwk: standIns.privateJwk, count: tokenCount, concurrency: 32, reportEvery, withoutTokens: variant === 'off' }),
+    ]);
+    await new Promise<void>((resolve, reject) => {
+      let buffer = '';
+      flood.stdout!.on('data', (d: Buffer) => {
+        buffer += d;
+        let nl: number;
+        while ((nl = buffer.indexOf('\n')) >= 0) {
+          const line = buffer.slice(0, nl);
+          buffer = buffer.slice(nl + 1);
+          const sent = /^SENT (\d+)/.exec(line);
+          if (sent) samples[variant].push({ sent: Number(sent[1]), rss: rssMiB(gw.pid) });
+          const done = /^DONE (\d+)/.exec(line);
+          if (done && Number(done[1]) > 0) reject(new Error(`${variant}: ${done[1]} requests failed`));
+        }
+      });
+      flood.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`flood exited with ${code}`))));
+    });
+    await gw.stop();
+    process.stderr.write(`memory ${variant}: ${samples[variant].map((s) => `${s.sent}:${s.rss.toFixed(0)}MiB`).join(' ')}\n`);
+  }
+  const header = samples.on.map((s) => `${s.sent / 1000}k`);
+  const growth = (xs: { rss: number }[]) => xs.at(-1)!.rss / xs[0]!.rss;
+  const mid = (xs: { rss: number }[]) => xs[Math.floor(xs.length / 2)]!.rss;
+  report.push(
+    `### Memory: ${tokenCount} distinct valid tokens of ${tokenCount} users (resident set of the gateway process, MiB)`,
+    '',
+    `| gateway | ${header.join(' | ')} | last / first | last / middle |`,
+    `|---|${header.map(() => '---').join('|')}|---|---|`,
+    `| identity off, no tokens (baseline) | ${samples.off.map((s) => s.rss.toFixed(0)).join(' | ')} | ${growth(samples.off).toFixed(2)} | ${(samples.off.at(-1)!.rss / mid(samples.off)).toFixed(2)} |`,
+    `| identity on, a new token each request | ${samples.on.map((s) => s.rss.toFixed(0)).join(' | ')} | ${growth(samples.on).toFixed(2)} | ${(samples.on.at(-1)!.rss / mid(samples.on)).toFixed(2)} |`,
+    `| **on / off at the end** | ${samples.on.map((s, i) => (samples.off[i] ? ratio(s.rss, samples.off[i]!.rss) : '')).join(' | ')} | | |`,
+    '',
+  );
+}
+
+await standIns.close();
+process.stdout.write(report.join('\n') + '\n');
