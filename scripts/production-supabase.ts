@@ -18,11 +18,13 @@ const SUPABASE_DB_URL = configVar('SUPABASE_DB_URL');
 // The password goes to the CLI's Postgres driver as PGPASSWORD, never on the command line.
 const dbEnv = { PGPASSWORD: SUPABASE_DB_PASSWORD };
 const apiEnv = { SUPABASE_ACCESS_TOKEN };
+// supabase/config.toml reads these with env(); the CLI must see them to diff or push the config.
+const authEnv = { ...apiEnv, SUPABASE_AUTH_SITE_URL: configVar('SUPABASE_AUTH_SITE_URL'), SUPABASE_AUTH_ADDITIONAL_REDIRECT_URL: configVar('SUPABASE_AUTH_ADDITIONAL_REDIRECT_URL') };
 
 export const pendingMigrations = supabase`db push --remote=${SUPABASE_DB_URL} --dry-run`.withEnv(dbEnv);
 export const pushMigrations = supabase`db push --remote=${SUPABASE_DB_URL} --yes`.withEnv(dbEnv).liveOutput();
-const authDiff = supabase`config diff --remote=${SUPABASE_PROJECT_REF} --exit-code`.withEnv(apiEnv).allowExitCodes(2);
-const authPush = supabase`config push --remote=${SUPABASE_PROJECT_REF} --yes`.withEnv(apiEnv).liveOutput();
+const authDiff = supabase`config diff --remote=${SUPABASE_PROJECT_REF} --exit-code`.withEnv(authEnv).allowExitCodes(2);
+const authPush = supabase`config push --remote=${SUPABASE_PROJECT_REF} --yes`.withEnv(authEnv).liveOutput();
 const apiKeys = supabase`projects api-keys --remote=${SUPABASE_PROJECT_REF} --reveal --output-format json`.withEnv(apiEnv).secretStdout().withoutLoggingStdout();
 const storedSecrets = SUPABASE_SECRETS.map(secretCommands);
 

@@ -18,6 +18,14 @@ const pattern =
   (value: string): string | null =>
     re.test(value) ? null : `expected ${expected}`;
 
+function httpsUrl(value: string): string | null {
+  try {
+    return new URL(value).protocol === 'https:' ? null : 'expected an https:// URL';
+  } catch {
+    return 'expected an https:// URL such as https://app.mindmirror.example';
+  }
+}
+
 export const PRODUCTION_VARS: readonly VarSpec[] = [
   {
     name: 'PROJECT_ID',
@@ -82,6 +90,18 @@ export const PRODUCTION_VARS: readonly VarSpec[] = [
     example: '',
     secret: true,
     check: (value) => (value.length >= 12 ? null : 'expected at least 12 characters'),
+  },
+  {
+    name: 'SUPABASE_AUTH_SITE_URL',
+    description: 'Where confirmation and sign-in mails send users back to (auth site_url in supabase/config.toml).',
+    example: 'https://app.mindmirror.example',
+    check: httpsUrl,
+  },
+  {
+    name: 'SUPABASE_AUTH_ADDITIONAL_REDIRECT_URL',
+    description: 'One more exact URL auth may redirect to (additional_redirect_urls in supabase/config.toml).',
+    example: 'https://app.mindmirror.example/auth/callback',
+    check: httpsUrl,
   },
   {
     name: 'IMAGE_TAG',

@@ -47,6 +47,7 @@ $.verbose = false;
 
 export async function execCommand(command: Command, ctx: ExecContext): Promise<CommandResult> {
   const started = performance.now();
+  const startedAt = new Date().toISOString();
   const rendered = command.render();
   const { file, leadingArgs } = command.program.resolve(ctx.env);
   const finish = (partial: Omit<CommandResult, 'command' | 'rendered' | 'durationMs' | 'ok'>): CommandResult => ({
@@ -123,7 +124,8 @@ export async function execCommand(command: Command, ctx: ExecContext): Promise<C
     command.options.stdoutFile !== undefined || command.options.unloggedStdout
       ? `(${Buffer.byteLength(stdout)} bytes of output${command.options.stdoutFile !== undefined ? ' written to file' : ''}, not logged)\n`
       : stdout;
-  ctx.log(`$ ${rendered}\n${loggedStdout}${stderr ? `--- stderr ---\n${stderr}` : ''}--- exit ${exitCode} (${Math.round(performance.now() - started)} ms)\n`);
+  // The start time and duration let a reader (or bench/deploy) tell CLI time from the runbook's own.
+  ctx.log(`$ ${rendered}\n${loggedStdout}${stderr ? `--- stderr ---\n${stderr}` : ''}--- exit ${exitCode} (${Math.round(performance.now() - started)} ms, started ${startedAt})\n`);
   return finish({ exitCode, stdout, stderr });
 }
 

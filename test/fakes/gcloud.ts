@@ -39,6 +39,8 @@ interface CommandSpec {
   /** Flags gcloud requires (exits 2 without them). */
   required?: string[];
   isList?: boolean;
+  /** Reads only: runs on a snapshot, without the fake cloud's lock (as reads do not block in GCP). */
+  readOnly?: boolean;
   run(args: Parsed, cloud: FakeCloud): Outcome;
 }
 
@@ -124,17 +126,20 @@ function serviceJson(name: string, svc: RunService) {
 
 const COMMANDS: Record<string, CommandSpec> = {
   version: {
+    readOnly: true,
     flags: {},
     positionals: [0, 0],
     run: () => ({ exit: 0, data: { 'Google Cloud SDK': '528.0.0', core: '2025.06.20' } }),
   },
   'auth list': {
+    readOnly: true,
     flags: { ...LIST_FLAGS, '--filter-account': 'value' },
     positionals: [0, 0],
     isList: true,
     run: (_a, cloud) => ok('', cloud.account ? '' : 'No credentialed accounts.\n'),
   },
   'auth application-default print-access-token': {
+    readOnly: true,
     flags: { '--scopes': 'value' },
     positionals: [0, 0],
     run: (_a, cloud) =>
@@ -143,11 +148,13 @@ const COMMANDS: Record<string, CommandSpec> = {
         : apiError('auth.application-default.print-access-token', 'Your default credentials were not found. To set up Application Default Credentials, see https://cloud.google.com/docs/authentication/external/set-up-adc for more information.'),
   },
   'config get-value': {
+    readOnly: true,
     flags: {},
     positionals: [1, 1],
     run: (a, cloud) => ok(a.positionals[0] === 'account' && cloud.account ? `${cloud.account}\n` : '', '(unset)\n'),
   },
   'projects describe': {
+    readOnly: true,
     flags: {},
     positionals: [1, 1],
     run: (a, cloud) => {
@@ -160,6 +167,7 @@ const COMMANDS: Record<string, CommandSpec> = {
     },
   },
   'services list': {
+    readOnly: true,
     flags: { ...LIST_FLAGS, '--enabled': 'bool', '--available': 'bool' },
     positionals: [0, 0],
     exclusive: [['--enabled', '--available']],
@@ -185,6 +193,7 @@ const COMMANDS: Record<string, CommandSpec> = {
     },
   },
   'storage buckets describe': {
+    readOnly: true,
     flags: { '--raw': 'bool' },
     positionals: [1, 1],
     run: (a, cloud) => {
@@ -293,6 +302,7 @@ const COMMANDS: Record<string, CommandSpec> = {
     },
   },
   'storage cat': {
+    readOnly: true,
     flags: {},
     positionals: [1, 1],
     run: (a, cloud) => {
@@ -308,6 +318,7 @@ const COMMANDS: Record<string, CommandSpec> = {
     },
   },
   'storage ls': {
+    readOnly: true,
     flags: { '--all-versions': 'bool', '--long': 'bool', '--recursive': 'bool' },
     positionals: [1, 10],
     isList: true,
@@ -356,6 +367,7 @@ const COMMANDS: Record<string, CommandSpec> = {
     },
   },
   'storage objects describe': {
+    readOnly: true,
     flags: {},
     positionals: [1, 1],
     run: (a, cloud) => {
@@ -371,6 +383,7 @@ const COMMANDS: Record<string, CommandSpec> = {
     },
   },
   'run services describe': {
+    readOnly: true,
     flags: { '--region': 'value' },
     positionals: [1, 1],
     run: (a, cloud) => {
@@ -383,6 +396,7 @@ const COMMANDS: Record<string, CommandSpec> = {
     },
   },
   'run services list': {
+    readOnly: true,
     flags: { ...LIST_FLAGS, '--region': 'value' },
     positionals: [0, 0],
     isList: true,
@@ -397,6 +411,7 @@ const COMMANDS: Record<string, CommandSpec> = {
     },
   },
   'run revisions list': {
+    readOnly: true,
     flags: { ...LIST_FLAGS, '--region': 'value', '--service': 'value' },
     positionals: [0, 0],
     isList: true,
@@ -462,6 +477,7 @@ const COMMANDS: Record<string, CommandSpec> = {
     },
   },
   'secrets versions access': {
+    readOnly: true,
     flags: { '--secret': 'value', '--out-file': 'value' },
     positionals: [1, 1],
     run: (a, cloud) => {
@@ -494,6 +510,7 @@ const COMMANDS: Record<string, CommandSpec> = {
     },
   },
   'artifacts repositories describe': {
+    readOnly: true,
     flags: { '--location': 'value' },
     positionals: [1, 1],
     run: (a, cloud) => {
@@ -533,6 +550,7 @@ const COMMANDS: Record<string, CommandSpec> = {
     },
   },
   'secrets describe': {
+    readOnly: true,
     flags: {},
     positionals: [1, 1],
     run: (a, cloud) => {
@@ -635,7 +653,7 @@ export function main(argv: string[]): number {
     return finish({ exit: fault.exitCode ?? 1, stderr: fault.stderr ?? `ERROR: (gcloud.${dotted}) injected failure\n` });
   }
   try {
-    const outcome = withCloud((cloud) => spec.run(args, cloud));
+    const outcome = spec.readOnly ? spec.run(args, readCloud()) : withCloud((cloud) => spec.run(args, cloud));
     if (outcome.exit === 0 && outcome.data !== undefined) {
       const data = outcome.data;
       const format = flag(args, '--format');

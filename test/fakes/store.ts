@@ -181,15 +181,16 @@ export function readCalls(dir: string): CallRecord[] {
 
 /** The fault that applies to this call, consuming one use of it. */
 export function takeFault(tool: 'tofu' | 'gcloud', words: string[], argv: string[]): Fault | null {
+  const joined = words.join(' ');
+  const matches = (f: Fault) =>
+    f.tool === tool &&
+    (joined === f.command || joined.startsWith(`${f.command} `)) &&
+    (!f.argContains || argv.join(' ').includes(f.argContains)) &&
+    (f.times === undefined || f.times > 0);
+  // Most calls have no fault waiting: look without the lock, and take it only to consume one.
+  if (!readCloud().faults.some(matches)) return null;
   return withCloud((cloud) => {
-    const joined = words.join(' ');
-    const index = cloud.faults.findIndex(
-      (f) =>
-        f.tool === tool &&
-        (joined === f.command || joined.startsWith(`${f.command} `)) &&
-        (!f.argContains || argv.join(' ').includes(f.argContains)) &&
-        (f.times === undefined || f.times > 0),
-    );
+    const index = cloud.faults.findIndex(matches);
     if (index < 0) return null;
     const fault = { ...cloud.faults[index]! };
     if (fault.times !== undefined) cloud.faults[index]!.times = fault.times - 1;
