@@ -6,26 +6,28 @@
 //     traffic without tokens on the gateway without identity.
 // The gateway runs in its own process; so does the load generator (autocannon).
 //
-//   node --import tsx bench/gateway/run.ts [--rounds 3] [--duration 10] [--connections 50]
-//     [--users 50] [--burst 500] [--tokens 100000]
+//   node --import tsx bench/gateway/run.ts [--rounds 5] [--duration 10] [--connections 50]
+//     [--users 50] [--burst 500] [--tokens 100000] [--only throughput,burst,memory]
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startStandIns, type StandIns } from './stand-ins.ts';
 
 const { values: args } = parseArgs({
   options: {
-    rounds: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '5' },
     duration: { type: 'string', default: '10' },
     connections: { type: 'string', default: '50' },
     users: { type: 'string', default: '50' },
     burst: { type: 'string', default: '500' },
     tokens: { type: 'string', default: '100000' },
+    only: { type: 'string' },
   },
 });
+const parts = new Set((args.only ?? 'throughput,burst,memory').split(','));
 const rounds = Number(args.rounds);
 const duration = Number(args.duration);
 const connections = Number(args.connections);
@@ -36,20 +38,27 @@ const tokenCount = Number(args.tokens);
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const QUERY = 'query Me($client: Int) { me(client: $client) { internalId plan } }';
 
+interface MemorySample {
+  rss: number;
+  heapUsedAfterGc: number;
+  externalAfterGc: number;
+}
+
 interface Gateway {
   url: string;
   pid: number;
   child: ChildProcess;
+  sample(): Promise<MemorySample>;
   stop(): Promise<void>;
 }
 
-function tsx(script: string, scriptArgs: string[]): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', `bench/gateway/${script}`, ...scriptArgs], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+function tsx(script: string, scriptArgs: string[], nodeFlags: string[] = []): ChildProcess {
+  return spawn(process.execPath, [...nodeFlags, '--import', 'tsx', `bench/gateway/${script}`, ...scriptArgs], { cwd: root, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
 }
 
 async function startGatewayProcess(standIns: StandIns, identity: boolean): Promise<Gateway> {
   const options = { supabaseUrl: standIns.supabaseUrl, usersServiceUrl: standIns.usersUrl, supergraph: standIns.supergraphPath, port: 0 };
-  const child = tsx('gateway-process.ts', [JSON.stringify(options), ...(identity ? [] : ['--without-identity'])]);
+  const child = tsx('gateway-process.ts', [JSON.stringify(options), ...(identity ? [] : ['--without-identity'])], ['--expose-gc']);
   const line = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
@@ -64,6 +73,11 @@ async function startGatewayProcess(standIns: StandIns, identity: boolean): Promi
     url: url!,
     pid: Number(pid),
     child,
+    sample: () =>
+      new Promise<MemorySample>((resolve) => {
+        child.once('message', (m) => resolve(m as MemorySample));
+        child.send('sample');
+      }),
     stop: () =>
       new Promise<void>((resolve) => {
         child.once('exit', () => resolve());
@@ -91,11 +105,7 @@ function load(config: Record<string, unknown>): Promise<LoadResult> {
   });
 }
 
-function rssMiB(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) / 1024;
-}
-
+const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(0);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const ratio = (a: number, b: number) => (a / b).toFixed(3);
 
@@ -104,11 +114,17 @@ function machine(): string {
   return `nproc ${cpus().length}, node ${process.version}, ${cpuModel}`;
 }
 
+const loadAverage = () => loadavg().map((l) => l.toFixed(1)).join(' / ');
 const standIns = await startStandIns();
-const report: string[] = [`Machine: ${machine()}`, `Command: node --import tsx bench/gateway/run.ts ${process.argv.slice(2).join(' ')}`.trim(), ''];
+const report: string[] = [
+  `Machine: ${machine()}`,
+  `Command: node --import tsx bench/gateway/run.ts ${process.argv.slice(2).join(' ')}`.trim(),
+  `Load average (1/5/15 min) at the start: ${loadAverage()}`,
+  '',
+];
 
 // 1. Throughput, identity off and on.
-{
+if (parts.has('throughput')) {
   const tokens = await Promise.all(Array.from({ length: userCount }, (_, i) => standIns.sign(`user-${i}`)));
   const off = await startGatewayProcess(standIns, false);
   const on = await startGatewayProcess(standIns, true);
@@ -134,6 +150,10 @@ const report: string[] = [`Machine: ${machine()}`, `Command: node --import tsx b
   const p99On = median(results.on.map((r) => r.p99));
   const p50Off = median(results.off.map((r) => r.p50));
   const p50On = median(results.on.map((r) => r.p50));
+  // Each round measures both variants back to back, so a round's on/off ratio is the least
+  // disturbed by load that comes and goes on a shared machine.
+  const pairedRps = median(results.on.map((r, i) => r.requestsPerSecond / results.off[i]!.requestsPerSecond));
+  const pairedP99 = median(results.on.map((r, i) => r.p99 / results.off[i]!.p99));
   report.push(
     `### Throughput: identity off vs on (${connections} connections, ${duration} s x ${rounds} alternating rounds, ${userCount} users, warm caches, medians)`,
     '',
@@ -143,13 +163,15 @@ const report: string[] = [`Machine: ${machine()}`, `Command: node --import tsx b
     `| identity on | ${rpsOn.toFixed(0)} | ${p50On} | ${p99On} |`,
     `| **on / off** | **${ratio(rpsOn, rpsOff)}** (target >= 0.95) | ${ratio(p50On, p50Off)} | **${ratio(p99On, p99Off)}** (target <= 1.10) |`,
     '',
-    `Per round (req/s off / on): ${results.off.map((r, i) => `${r.requestsPerSecond.toFixed(0)} / ${results.on[i]!.requestsPerSecond.toFixed(0)}`).join(', ')}`,
+    `| **median of per-round ratios** | **${pairedRps.toFixed(3)}** | | **${pairedP99.toFixed(3)}** |`,
+    '',
+    `Per round (req/s off / on, p99 ms off / on): ${results.off.map((r, i) => `${r.requestsPerSecond.toFixed(0)} / ${results.on[i]!.requestsPerSecond.toFixed(0)}, ${r.p99} / ${results.on[i]!.p99}`).join('; ')}`,
     '',
   );
 }
 
 // 2. Burst of first requests from one new user.
-{
+if (parts.has('burst')) {
   const gw = await startGatewayProcess(standIns, true);
   const rows: string[] = [];
   for (let i = 0; i < 3; i++) {
@@ -170,16 +192,17 @@ const report: string[] = [`Machine: ${machine()}`, `Command: node --import tsx b
 }
 
 // 3. Memory under many distinct tokens.
-{
+if (parts.has('memory')) {
   const reportEvery = Math.max(1, Math.floor(tokenCount / 5));
-  const samples: Record<'off' | 'on', { sent: number; rss: number }[]> = { off: [], on: [] };
+  const samples: Record<'off' | 'on', ({ sent: number } & MemorySample)[]> = { off: [], on: [] };
   for (const variant of ['off', 'on'] as const) {
     const gw = await startGatewayProcess(standIns, variant === 'on');
     await load({ url: `${gw.url}/graphql`, query: QUERY, connections: 10, durationSeconds: 2, tokens: variant === 'on' ? [await standIns.sign('warm')] : [] });
-    samples[variant].push({ sent: 0, rss: rssMiB(gw.pid) });
+    samples[variant].push({ sent: 0, ...(await gw.sample()) });
     const flood = tsx('token-flood.ts', [
       JSON.stringify({ url: `${gw.url}/graphql`, supabaseUrl: standIns.supabaseUrl, privateJwk: standIns.privateJwk, count: tokenCount, concurrency: 32, reportEvery, withoutTokens: variant === 'off' }),
     ]);
+    const pending: Promise<void>[] = [];
     await new Promise<void>((resolve, reject) => {
       let buffer = '';
       flood.stdout!.on('data', (d: Buffer) => {
@@ -189,30 +212,38 @@ const report: string[] = [`Machine: ${machine()}`, `Command: node --import tsx b
           const line = buffer.slice(0, nl);
           buffer = buffer.slice(nl + 1);
           const sent = /^SENT (\d+)/.exec(line);
-          if (sent) samples[variant].push({ sent: Number(sent[1]), rss: rssMiB(gw.pid) });
+          if (sent) pending.push(gw.sample().then((m) => void samples[variant].push({ sent: Number(sent[1]), ...m })));
           const done = /^DONE (\d+)/.exec(line);
           if (done && Number(done[1]) > 0) reject(new Error(`${variant}: ${done[1]} requests failed`));
         }
       });
       flood.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`flood exited with ${code}`))));
     });
+    await Promise.all(pending);
     await gw.stop();
-    process.stderr.write(`memory ${variant}: ${samples[variant].map((s) => `${s.sent}:${s.rss.toFixed(0)}MiB`).join(' ')}\n`);
+    samples[variant].sort((a, b) => a.sent - b.sent);
+    process.stderr.write(`memory ${variant}: ${samples[variant].map((s) => `${s.sent}:${mib(s.rss)}/${mib(s.heapUsedAfterGc)}MiB`).join(' ')}\n`);
   }
   const header = samples.on.map((s) => `${s.sent / 1000}k`);
-  const growth = (xs: { rss: number }[]) => xs.at(-1)!.rss / xs[0]!.rss;
-  const mid = (xs: { rss: number }[]) => xs[Math.floor(xs.length / 2)]!.rss;
+  const row = (label: string, xs: MemorySample[], pick: (m: MemorySample) => number) =>
+    `| ${label} | ${xs.map((m) => mib(pick(m))).join(' | ')} | ${(pick(xs.at(-1)!) / pick(xs[Math.floor(xs.length / 2)]!)).toFixed(2)} |`;
+  const heap = (m: MemorySample) => m.heapUsedAfterGc + m.externalAfterGc;
   report.push(
-    `### Memory: ${tokenCount} distinct valid tokens of ${tokenCount} users (resident set of the gateway process, MiB)`,
+    `### Memory: ${tokenCount} distinct valid tokens of ${tokenCount} users (gateway process, MiB)`,
     '',
-    `| gateway | ${header.join(' | ')} | last / first | last / middle |`,
-    `|---|${header.map(() => '---').join('|')}|---|---|`,
-    `| identity off, no tokens (baseline) | ${samples.off.map((s) => s.rss.toFixed(0)).join(' | ')} | ${growth(samples.off).toFixed(2)} | ${(samples.off.at(-1)!.rss / mid(samples.off)).toFixed(2)} |`,
-    `| identity on, a new token each request | ${samples.on.map((s) => s.rss.toFixed(0)).join(' | ')} | ${growth(samples.on).toFixed(2)} | ${(samples.on.at(-1)!.rss / mid(samples.on)).toFixed(2)} |`,
-    `| **on / off at the end** | ${samples.on.map((s, i) => (samples.off[i] ? ratio(s.rss, samples.off[i]!.rss) : '')).join(' | ')} | | |`,
+    'Resident set while the requests arrive, and the JavaScript heap plus external memory still in use after a full garbage collection (what is actually retained).',
+    '',
+    `| gateway, measure | ${header.join(' | ')} | last / middle |`,
+    `|---|${header.map(() => '---').join('|')}|---|`,
+    row('identity off, no tokens (baseline): resident', samples.off, (m) => m.rss),
+    row('identity on, a new token and user each request: resident', samples.on, (m) => m.rss),
+    row('identity off (baseline): retained after GC', samples.off, heap),
+    row('identity on: retained after GC', samples.on, heap),
+    `| **on / off retained after GC** | ${samples.on.map((m, i) => (samples.off[i] ? ratio(heap(m), heap(samples.off[i]!)) : '')).join(' | ')} | |`,
     '',
   );
 }
 
 await standIns.close();
+report.push(`Load average (1/5/15 min) at the end: ${loadAverage()}`);
 process.stdout.write(report.join('\n') + '\n');

@@ -29,7 +29,7 @@ function stop(signal: NodeJS.Signals): void {
   stopping = true;
   // Whatever happens while draining, the process is gone before the platform's SIGKILL.
   const shutdownMs = (options.shutdownTimeoutSeconds ?? DEFAULTS.shutdownTimeoutSeconds) * 1000;
-  setTimeout(() => process.exit(1), shutdownMs + 1_000).unref();
+  setTimeout(() => process.exit(1), shutdownMs + 500).unref();
   gateway.close().then(
     () => process.exit(0),
     (error: unknown) => {
