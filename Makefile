@@ -7,10 +7,11 @@
 SHELL := bash
 RUN := node --import tsx
 
-.PHONY: help install test typecheck preflight production-bootstrap production-secrets \
+.PHONY: help install test typecheck local-deploy local-up local-down local-status local-logs \
+	spoof-check voucher-e2e gateway preflight production-bootstrap production-secrets \
 	production-supabase production-deploy production-verify production-backup-state \
 	production-backups production-rollback production-rollback-traffic production-restore-state \
-	production-cost
+	production-cost ci-changed-services bench-gateway bench-rls bench-deploy bench-infra
 
 help: ## List every target with one line of description
 	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z0-9_-]+:.*## / { printf "  %-28s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -23,6 +24,30 @@ test: ## Run every test (needs PostgreSQL and Redis on 127.0.0.1; see README)
 
 typecheck: ## Type-check all TypeScript
 	npm run typecheck
+
+local-deploy: ## The whole stack on 127.0.0.1, no cloud account, then the spoof and voucher checks
+	@$(RUN) scripts/local-deploy.ts
+
+local-up: ## Start the local stack (what is not running yet), without the checks
+	@$(RUN) scripts/local-up.ts
+
+local-down: ## Stop every part of the local stack and free its ports (data stays in .local/)
+	@$(RUN) scripts/local-down.ts
+
+local-status: ## Show which local parts run, their pids, health and addresses
+	@$(RUN) scripts/local-status.ts
+
+local-logs: ## Show the end of every local part's log (LINES=<n>)
+	@$(RUN) scripts/local-logs.ts
+
+spoof-check: ## Try every way to be another user; exit 1 on a leak (TARGET=local|production, --json via JSON=1)
+	@$(RUN) scripts/spoof-check.ts
+
+voucher-e2e: ## Sign up, redeem a voucher, log a workout, clean up (TARGET=local|production)
+	@$(RUN) scripts/voucher-e2e.ts
+
+gateway: ## Run the gateway in the foreground from its environment (PORT, default 4000)
+	@$(RUN) gateway/src/main.ts
 
 preflight: ## Check tools, credentials and the GCP project before any production runbook
 	@$(RUN) scripts/preflight.ts
@@ -59,3 +84,18 @@ production-rollback-traffic: ## Route every service back to its previous revisio
 
 production-restore-state: ## Recover lost or corrupted state from a backup (BACKUP=<id>)
 	@$(RUN) scripts/production-restore-state.ts
+
+ci-changed-services: ## Print which services a release from BASE to HEAD would build
+	@$(RUN) scripts/ci-changed-services.ts
+
+bench-gateway: ## Benchmark the gateway: identity off vs on, first-request burst, memory (bench/gateway)
+	@$(RUN) bench/gateway/run.ts
+
+bench-rls: ## Benchmark RLS: a user's select through the policies vs service_role's explicit filter
+	@$(RUN) bench/rls/rls-select.ts
+
+bench-deploy: ## Benchmark the runbooks' own time and concurrency against the fakes (bench/deploy)
+	@$(RUN) bench/deploy/deploy.bench.ts
+
+bench-infra: ## Benchmark parsing and checking the OpenTofu configuration (bench/infra)
+	@$(RUN) bench/infra/render.bench.ts

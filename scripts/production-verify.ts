@@ -2,7 +2,8 @@
 // outside, and every internal service through the Cloud Run API (they cannot be reached from
 // outside), all at once.
 
-import { curl, tofu } from './lib/cli.ts';
+import { curl, make, tofu } from './lib/cli.ts';
+import { isTrue } from './lib/confirm.ts';
 import { runtimeVar } from './lib/command.ts';
 import { parseServiceStatus, perService } from './lib/cloud-run.ts';
 import { runIfMain } from './lib/engine.ts';
@@ -16,10 +17,22 @@ const gatewayUrl = tofu`-chdir=${INFRA_DIR} output -raw gateway_url`.captureInto
 const health = curl`--fail --silent --show-error --max-time 10 ${GATEWAY_URL}/healthcheck`;
 const readiness = curl`--fail --silent --show-error --max-time 10 ${GATEWAY_URL}/readiness`;
 
+const spoofCheck = make('spoof-check').withEnv({ TARGET: 'production' });
+const voucherE2e = make('voucher-e2e').withEnv({ TARGET: 'production' });
+
 export const verify = defineRunbook({
   id: 'verify',
   title: 'Verify production',
   make: 'production-verify',
+  params: [
+    { name: 'E2E', description: 'Set to 1 to also run the voucher end-to-end check.', example: '', check: (v) => (/^[01]$/.test(v) ? null : 'expected 1 or 0') },
+    {
+      name: 'SKIP_SPOOF_CHECK',
+      description: 'Set to 1 only when Supabase itself is down and the spoof check cannot create its users; the run says it was skipped.',
+      example: '',
+      check: (v) => (/^[01]$/.test(v) ? null : 'expected 1 or 0'),
+    },
+  ],
   steps: [
     { id: 'tofu-init', title: 'Initialise OpenTofu with the state bucket', commands: [repoInfra.init] },
     { id: 'gateway-url', title: 'Read the gateway URL', commands: [gatewayUrl] },
@@ -56,6 +69,18 @@ export const verify = defineRunbook({
         ctx.print(renderTable(['check', 'found', 'ok'], rows));
         if (failed.length) throw new StepFailure(`${failed.length} check${failed.length > 1 ? 's' : ''} failed: ${failed.join(', ')}`);
       },
+    },
+    {
+      id: 'spoof-check',
+      title: 'Check that nobody can be somebody else',
+      commands: [spoofCheck],
+      applies: (env) => (isTrue(env.SKIP_SPOOF_CHECK) ? 'SKIPPED with SKIP_SPOOF_CHECK=1: run make spoof-check TARGET=production as soon as you can' : null),
+    },
+    {
+      id: 'voucher-e2e',
+      title: 'Check the voucher journey end to end (E2E=1)',
+      commands: [voucherE2e],
+      applies: (env) => (isTrue(env.E2E) ? null : 'only with E2E=1'),
     },
   ],
 });

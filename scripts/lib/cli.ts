@@ -55,7 +55,15 @@ export const MAKE: Program = {
   installHint: 'Install GNU make (Debian/Ubuntu: apt-get install make)',
 };
 
+/** This repository's own TypeScript tools (dev/), run the way the Makefile runs scripts. */
+export const NODE: Program = {
+  display: 'node --import tsx',
+  resolve: () => ({ file: process.execPath, leadingArgs: ['--import', 'tsx'] }),
+  installHint: 'Install Node.js 20 or newer and run `npm ci`',
+};
+
 export const tofu = commandFactory(TOFU);
+export const node = commandFactory(NODE);
 export const gcloud = commandFactory(GCLOUD);
 export const supabase = commandFactory(SUPABASE);
 export const curl = commandFactory(CURL);

@@ -2,6 +2,7 @@
 // copy-paste form. Exit codes: 0 done, 1 a step failed, 2 bad usage or config, 130 interrupted.
 
 import { setMaxListeners } from 'node:events';
+import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
@@ -34,6 +35,7 @@ interface ParsedArgs {
   dryRun: boolean;
   yes: boolean;
   help: boolean;
+  json: boolean;
   problems: string[];
 }
 
@@ -43,11 +45,12 @@ const USAGE = (runbook: Runbook) =>
   `Runbook: ${runbook.doc ?? RUNBOOK_DOC}#${runbook.id}`;
 
 function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv): ParsedArgs {
-  const parsed: ParsedArgs = { dryRun: isTrue(env.DRY_RUN), yes: false, help: false, problems: [] };
+  const parsed: ParsedArgs = { dryRun: isTrue(env.DRY_RUN), yes: false, help: false, json: isTrue(env.JSON), problems: [] };
   for (const arg of argv) {
     if (arg === '--dry-run' || arg === '-n') parsed.dryRun = true;
     else if (arg === '--yes' || arg === '-y') parsed.yes = true;
     else if (arg === '--help' || arg === '-h') parsed.help = true;
+    else if (arg === '--json') parsed.json = true;
     else parsed.problems.push(`unknown argument "${arg}"`);
   }
   return parsed;
@@ -63,9 +66,11 @@ export async function runRunbook(runbook: Runbook, options: RunOptions): Promise
   const env = options.env ?? process.env;
   // Everything the engine prints is masked here, whatever stream it ends up on.
   const masked = (base: Output): Output => ({ isTTY: base.isTTY, write: (t: string) => base.write(redactor.redact(t)) });
-  const out = masked(options.out ?? { write: (t: string) => process.stdout.write(t), isTTY: Boolean(process.stdout.isTTY) && env.CI !== 'true' });
-  const err = masked(options.err ?? { write: (t: string) => process.stderr.write(t), isTTY: Boolean(process.stderr.isTTY) });
   const args = parseArgs(options.argv, env);
+  const stdout = masked(options.out ?? { write: (t: string) => process.stdout.write(t), isTTY: Boolean(process.stdout.isTTY) && env.CI !== 'true' });
+  const err = masked(options.err ?? { write: (t: string) => process.stderr.write(t), isTTY: Boolean(process.stderr.isTTY) });
+  // With --json, stdout carries only the result document; progress goes to stderr.
+  const out = args.json ? err : stdout;
 
   if (args.help) {
     out.write(`${runbook.title}\n${USAGE(runbook)}\n`);
@@ -80,7 +85,7 @@ export async function runRunbook(runbook: Runbook, options: RunOptions): Promise
     return EXIT.ok;
   }
 
-  const { config, problems } = loadConfig({ env, required: configVarsOf(runbook), schema: [...PRODUCTION_VARS, ...(runbook.params ?? [])] });
+  const { config, problems } = loadConfig({ env, required: configVarsOf(runbook, env), schema: [...PRODUCTION_VARS, ...(runbook.params ?? [])] });
   if (problems.length) {
     err.write(
       `Cannot run ${runbook.title}: ${problems.length} problem${problems.length > 1 ? 's' : ''} with the configuration (${relative(process.cwd(), config.file) || config.file}):\n` +
@@ -94,7 +99,8 @@ export async function runRunbook(runbook: Runbook, options: RunOptions): Promise
   const log = (text: string) => appendLog(logFile, text);
   const shownLog = relative(process.cwd(), logFile) || logFile;
   const progress = new Progress(out);
-  out.write(`${runbook.title} · make ${runbook.make} · config ${relative(process.cwd(), config.file) || config.file} · log ${shownLog}\n`);
+  const configShown = existsSync(config.file) ? relative(process.cwd(), config.file) || config.file : 'environment only';
+  out.write(`${runbook.title} · make ${runbook.make} · config ${configShown} · log ${shownLog}\n`);
   log(`# ${runbook.title} started ${new Date().toISOString()}\n`);
 
   const controller = new AbortController();
@@ -144,6 +150,10 @@ export async function runRunbook(runbook: Runbook, options: RunOptions): Promise
       env,
       state,
       signal,
+      json: args.json,
+      emitJson(value) {
+        stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+      },
       attempt,
       run,
       async runConcurrently(commands) {
@@ -263,7 +273,7 @@ export async function runRunbook(runbook: Runbook, options: RunOptions): Promise
       }
       const label = `[${index + 1}/${total}] ${step.title}`;
       const ctx = contextFor(step);
-      const skip = step.skipIf?.(ctx);
+      const skip = step.applies?.(env) ?? step.skipIf?.(ctx);
       if (skip) {
         progress.start(label);
         progress.end('skip', skip);

@@ -50,6 +50,9 @@ export interface StepContext {
   print(text: string): void;
   /** Scratch space shared by the steps of one run (e.g. revisions recorded before apply). */
   readonly state: Map<string, unknown>;
+  /** Run with --json: print results with this instead of tables (progress goes to stderr). */
+  readonly json: boolean;
+  emitJson(value: unknown): void;
   readonly signal: AbortSignal;
 }
 
@@ -70,6 +73,14 @@ export interface Step {
   skipIf?(ctx: StepContext): string | null;
   /** Runs even after a failure or an interrupt (releasing a lock). */
   readonly always?: boolean;
+  /**
+   * Whether the step applies to this run at all, decided from the parameters before the
+   * configuration is read: null when it does, or why not. A step that does not apply needs
+   * none of the configuration its commands use.
+   */
+  applies?(env: NodeJS.ProcessEnv): string | null;
+  /** Config variables the step's own logic reads (its commands' are found by themselves). */
+  readonly requires?: readonly string[];
 }
 
 export interface Runbook {
@@ -118,9 +129,11 @@ export function anchorOf(runbook: Runbook, step: Step): string {
 }
 
 /** Config variables a runbook's commands reference, plus the ones it declares. */
-export function configVarsOf(runbook: Runbook): Set<string> {
+export function configVarsOf(runbook: Runbook, env?: NodeJS.ProcessEnv): Set<string> {
   const names = new Set<string>(runbook.requires ?? []);
   for (const step of runbook.steps) {
+    if (env && step.applies?.(env)) continue;
+    for (const name of step.requires ?? []) names.add(name);
     for (const command of step.commands) {
       for (const v of command.vars()) if (v.source === 'config') names.add(v.name);
     }

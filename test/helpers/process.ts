@@ -50,8 +50,8 @@ export function run(
 }
 
 /** `make <target> VAR=value ...` from the repository root. */
-export function make(target: string, vars: Record<string, string> = {}, env: Record<string, string | undefined> = {}): Promise<Ran> {
-  return run('make', ['--no-print-directory', target, ...Object.entries(vars).map(([k, v]) => `${k}=${v}`)], { env });
+export function make(target: string, vars: Record<string, string> = {}, env: Record<string, string | undefined> = {}, timeoutMs = 60_000): Promise<Ran> {
+  return run('make', ['--no-print-directory', target, ...Object.entries(vars).map(([k, v]) => `${k}=${v}`)], { env, timeoutMs });
 }
 
 export function tempDir(prefix = 'mindmirror-test-'): string {

@@ -122,7 +122,8 @@ export async function createWorkspace(opts: { migrations?: Record<string, string
       '',
     ].join('\n'),
   );
-  const env = { ...fakes.env, PGSSLMODE: 'disable' };
+  // The spoof check needs a real Supabase; it is tested against the local stack instead.
+  const env = { ...fakes.env, PGSSLMODE: 'disable', SKIP_SPOOF_CHECK: '1' };
 
   return {
     dir,

@@ -1,0 +1,16 @@
+// make local-status: which parts of the local stack run, their pids, health and addresses.
+
+import { runIfMain } from './lib/engine.ts';
+import { LOCAL_PARAMS, showStatus } from './lib/local-steps.ts';
+import { defineRunbook } from './lib/runbook.ts';
+
+export const localStatus = defineRunbook({
+  id: 'local-status',
+  title: 'Local stack status',
+  make: 'local-status',
+  doc: 'docs/infrastructure/local-environment.md',
+  params: LOCAL_PARAMS,
+  steps: [{ id: 'status', title: 'Show what runs where', commands: [showStatus] }],
+});
+
+runIfMain(import.meta.url, localStatus);

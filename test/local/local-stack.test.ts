@@ -1,0 +1,125 @@
+// make local-deploy end to end on the embedded default (no DATABASE_URL, no REDIS_URL), in its
+// own directory and port range; then the spoof check against a deliberately leaky gateway, and
+// make local-down leaving nothing running.
+
+import assert from 'node:assert/strict';
+import { cpSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import pg from 'pg';
+import { make, tempDir } from '../helpers/process.ts';
+
+const dir = tempDir('mindmirror-local-');
+const portBase = 20000 + Math.floor(Math.random() * 4000) * 10;
+const vars = { LOCAL_DIR: dir, LOCAL_PORT_BASE: String(portBase) };
+const PARTS = ['database', 'auth', 'metadata', 'users', 'workouts', 'gateway'];
+
+const pidOf = (part: string) => Number(readFileSync(join(dir, 'pids', `${part}.pid`), 'utf8').split(' ')[0]);
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+const answers = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const s = connect({ host: '127.0.0.1', port });
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+  });
+
+let pids: number[] = [];
+after(async () => {
+  // Whatever happened above, leave nothing running.
+  await make('local-down', vars, {}, 120_000);
+  for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGKILL');
+});
+
+test('make local-deploy starts everything, and the spoof check and voucher journey pass against it', async () => {
+  const r = await make('local-deploy', vars, {}, 300_000);
+  assert.equal(r.code, 0, r.all);
+  assert.doesNotMatch(r.stdout, /\bLEAK\b/);
+  assert.match(r.stdout, /ok {3}\[\d+\/5\] Try to be B .* (2[0-9]|3[0-9]) attacks, no leak/);
+  assert.match(r.stdout, /Voucher end to end: done/);
+  assert.match(r.stdout, /Deploy locally: done \(9 steps\)/);
+  for (const part of PARTS) assert.match(r.stdout, new RegExp(`^${part}\\s+\\d+\\s+up\\s`, 'm'), `${part} is up in the summary`);
+  pids = PARTS.map(pidOf);
+
+  const outputs = JSON.parse(readFileSync(join(dir, 'outputs.json'), 'utf8'));
+  assert.equal(statSync(join(dir, 'outputs.json')).mode & 0o777, 0o600);
+  assert.equal(outputs.gatewayUrl, `http://127.0.0.1:${portBase}`);
+  for (const key of ['supabaseUrl', 'authUrl', 'anonKey', 'serviceRoleKey', 'databaseUrl']) assert.ok(outputs[key], key);
+  assert.deepEqual(Object.keys(outputs.services).sort(), ['users_service', 'workouts_service']);
+  assert.ok(!r.all.includes(outputs.serviceRoleKey), 'the local service-role key is masked in the output');
+});
+
+test('running it again reconciles: what runs keeps running, and the checks pass again', async () => {
+  const r = await make('local-deploy', vars, {}, 300_000);
+  assert.equal(r.code, 0, r.all);
+  assert.match(r.stdout, /gateway: already running/);
+  assert.match(r.stdout, /Remote database is up to date/);
+  assert.deepEqual(PARTS.map(pidOf), pids, 'the same processes');
+});
+
+test('the spoof check reports a leaky gateway, exits 1, and still cleans up', async () => {
+  const outputs = JSON.parse(readFileSync(join(dir, 'outputs.json'), 'utf8'));
+  // A gateway that trusts the client: `me` is whoever x-internal-id says.
+  const leaky = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString() || '{}');
+      const spoofed = [req.headers['x-internal-id']].flat()[0];
+      const answer = (b: { query?: string }) =>
+        /redeemVoucher/.test(b.query ?? '') ? { data: { redeemVoucher: { internalId: crypto.randomUUID() } } } : { data: { me: spoofed ? { id: spoofed } : null } };
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(Array.isArray(body) ? body.map(answer) : answer(body)));
+    });
+  });
+  await new Promise<void>((resolve) => leaky.listen(0, '127.0.0.1', resolve));
+  const port = (leaky.address() as { port: number }).port;
+  const leakyDir = tempDir('mindmirror-leaky-');
+  cpSync(join(dir, 'keys.json'), join(leakyDir, 'keys.json'));
+  writeFileSync(join(leakyDir, 'outputs.json'), JSON.stringify({ ...outputs, gatewayUrl: `http://127.0.0.1:${port}` }), { mode: 0o600 });
+  try {
+    const r = await make('spoof-check', { LOCAL_DIR: leakyDir, JSON: '1' });
+    assert.notEqual(r.code, 0);
+    const report = JSON.parse(r.stdout);
+    assert.ok(report.leaks >= 1, r.stdout);
+    assert.ok(
+      report.results.some((x: { attack: string; verdict: string }) => x.attack === "A's token, x-internal-id = B" && x.verdict === 'LEAK'),
+      'the header spoof is reported as a leak',
+    );
+    assert.match(r.stderr, /Delete the throwaway users/);
+    const db = new pg.Client({ connectionString: outputs.databaseUrl });
+    await db.connect();
+    const { rows } = await db.query(`select count(*)::int as n from auth.users where email like 'check-spoof-%'`);
+    await db.end();
+    assert.equal(rows[0].n, 0, 'the throwaway users were deleted even though the check failed');
+  } finally {
+    leaky.close();
+  }
+});
+
+test('make local-status and make local-logs show every part', async () => {
+  const status = await make('local-status', vars);
+  assert.equal(status.code, 0, status.all);
+  for (const part of PARTS) assert.match(status.stdout, new RegExp(`^${part}\\s+\\d+\\s+up\\s`, 'm'));
+  const logs = await make('local-logs', { ...vars, LINES: '5' });
+  assert.equal(logs.code, 0, logs.all);
+  assert.match(logs.stdout, /==> .*gateway\.log <==/);
+});
+
+test('make local-down stops every process it started and frees every port', async () => {
+  const r = await make('local-down', vars, {}, 120_000);
+  assert.equal(r.code, 0, r.all);
+  assert.match(r.stdout, /every part is stopped and its port is free/);
+  for (const pid of pids) assert.equal(alive(pid), false, `pid ${pid} is gone`);
+  for (let offset = 0; offset <= 5; offset++) assert.equal(await answers(portBase + offset), false, `port ${portBase + offset} is free`);
+  const status = await make('local-status', vars);
+  for (const part of PARTS) assert.match(status.stdout, new RegExp(`^${part}\\s+-\\s+stopped`, 'm'));
+});
