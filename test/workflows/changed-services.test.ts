@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import picomatch from 'picomatch';
@@ -85,6 +85,45 @@ test('every unusable pattern in a catalog is reported at once, by where it is', 
   assert.match(problems[0]!, /^shared\.python-shared\.paths: .*braces/);
   assert.match(problems[1]!, /^services\.gateway\.paths: .*leading/);
   assert.throws(() => planRelease(broken, ['x']), /services\.yaml has paths the pipeline cannot match/);
+});
+
+/** The repository paths a Dockerfile copies into its image (COPY and ADD from the build context). */
+function contextSources(dockerfile: string): string[] {
+  const instructions = dockerfile.replace(/\\\n/g, ' ').split('\n').map((l) => l.trim());
+  const sources: string[] = [];
+  for (const line of instructions) {
+    const m = line.match(/^(COPY|ADD)\s+(.*)$/i);
+    if (!m) continue;
+    const words = m[2]!.startsWith('[') ? (JSON.parse(m[2]!) as string[]) : m[2]!.split(/\s+/);
+    if (words.some((w) => w.startsWith('--from='))) continue;
+    sources.push(...words.filter((w) => !w.startsWith('--')).slice(0, -1));
+  }
+  return [...new Set(sources)];
+}
+
+test('every file a Dockerfile here copies into its image is under its service paths, so changing it rebuilds the image', () => {
+  const checked: string[] = [];
+  const problems: string[] = [];
+  for (const service of catalog.services) {
+    const file = join(repoRoot, service.dockerfile);
+    if (!existsSync(file)) continue; // the Python services' source lives in the backend repository
+    const filter = serviceFilters(catalog).find((f) => f.service === service.name)!;
+    for (const source of contextSources(readFileSync(file, 'utf8'))) {
+      const abs = join(repoRoot, source);
+      const sample = existsSync(abs) && statSync(abs).isDirectory() ? `${source.replace(/\/$/, '')}/x` : source.replace(/\*/g, 'x');
+      checked.push(`${service.name}: ${source}`);
+      if (!filter.rules.some((r) => compilePattern(r.pattern)(sample))) {
+        problems.push(`${service.dockerfile} copies ${source}, which the paths of ${service.name} in services.yaml do not cover: a change to it would not rebuild the image (add it to paths)`);
+      }
+    }
+  }
+  assert.ok(checked.length > 0, 'the gateway Dockerfile is in this repository');
+  assert.deepEqual(problems, []);
+});
+
+test('the Dockerfile reader finds what a change would have to cover', () => {
+  const dockerfile = 'FROM node:20 AS build\nCOPY package.json package-lock.json ./\nCOPY --chown=app gateway ./gateway\nCOPY --from=build /app/dist ./\nADD ["docs/a b.md", "/x"]\nRUN true\n';
+  assert.deepEqual(contextSources(dockerfile), ['package.json', 'package-lock.json', 'gateway', 'docs/a b.md']);
 });
 
 test('file names git quotes are read back as they are', () => {

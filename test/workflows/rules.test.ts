@@ -107,7 +107,7 @@ const BREAKAGES: Record<keyof typeof RULES, Breakage[]> = {
     ['deploys and rollbacks in different groups', withDoc('rollback.yml', (d) => (d.jobs.rollback.concurrency.group = 'rollback'))],
   ],
   'the service lists in the workflows are the catalog': [
-    ['a service missing from the filters', withText('deploy.yml', (t) => t.replace("            gateway:\n              - 'gateway/**'\n", ''))],
+    ['a service missing from the filters', withText('deploy.yml', (t) => t.replace(/ {12}gateway:\n(?: {14}- .*\n)+/, ''))],
     ['shared code missing from a filter', withText('deploy.yml', (t) => t.replace("              - 'habits_service/**'\n              - 'src/shared/**'  # shared code python-shared\n", "              - 'habits_service/**'\n"))],
     ['a wrong image name', withText('deploy.yml', (t) => t.replace('"image": "mesh-gateway"', '"image": "gateway"'))],
     ['a service missing from the rollback choice', withText('rollback.yml', (t) => t.replace('          - meals-service\n', ''))],
