@@ -11,7 +11,7 @@ RUN := node --import tsx
 	spoof-check voucher-e2e gateway preflight production-bootstrap production-secrets \
 	production-supabase production-deploy production-verify production-backup-state \
 	production-backups production-rollback production-rollback-traffic production-restore-state \
-	production-cost ci-changed-services bench-gateway bench-rls bench-deploy bench-infra
+	production-cost ci-changed-services ci-workflows bench-gateway bench-rls bench-deploy bench-infra
 
 help: ## List every target with one line of description
 	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z0-9_-]+:.*## / { printf "  %-28s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -87,6 +87,9 @@ production-restore-state: ## Recover lost or corrupted state from a backup (BACK
 
 ci-changed-services: ## Print which services a release from BASE to HEAD would build
 	@$(RUN) scripts/ci-changed-services.ts
+
+ci-workflows: ## Regenerate the service lists in .github/workflows from services.yaml
+	@$(RUN) scripts/lib/workflow-catalog.ts
 
 bench-gateway: ## Benchmark the gateway: identity off vs on, first-request burst, memory (bench/gateway)
 	@$(RUN) bench/gateway/run.ts
