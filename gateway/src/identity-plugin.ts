@@ -5,9 +5,11 @@
 // - Every subgraph call: identity headers rebuilt from this request's own context.
 //
 // The identity goes into the subgraph request's `extensions.headers`, not only into the fetch:
-// Hive's HTTP executor includes those headers in its in-flight deduplication key, so two users'
-// identical queries are never merged into one upstream request (a header added later, in onFetch,
-// would be applied after deduplication). onFetch then rewrites the final headers once more.
+// Hive's HTTP executor includes those headers in the key it uses to merge identical in-flight
+// subgraph requests, so two users' identical queries are never merged into one upstream request
+// (a header added later, in onFetch, would be applied after the merge). server.ts also switches
+// that merging off; each layer alone keeps users apart. onFetch rewrites the final headers once
+// more.
 
 import { Kind, OperationTypeNode, type DocumentNode } from 'graphql';
 import { createGraphQLError } from 'graphql-yoga';

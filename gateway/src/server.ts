@@ -38,6 +38,8 @@ export interface RunningGateway {
 export interface GatewayInternals {
   /** false runs the same gateway without the identity plugin: the benchmark's baseline only. */
   identity?: boolean;
+  /** true restores Hive's merging of identical in-flight subgraph requests (tests of the second layer). */
+  mergeIdenticalSubgraphRequests?: boolean;
 }
 
 export class GatewayConfigError extends Error {
@@ -133,6 +135,10 @@ export async function startGateway(options: GatewayOptions, internals: GatewayIn
       disableIntrospection: production ? {} : undefined,
       graphqlEndpoint: GRAPHQL_PATH,
       batching: { limit: 10 },
+      // Merging identical in-flight subgraph requests rarely applies when every request carries
+      // its user's identity, costs a copy of every result, and would hand one user's answer to
+      // another the day the merge key missed a header.
+      transportEntries: { '*.http': { options: { deduplicateInflightRequests: internals.mergeIdenticalSubgraphRequests === true } } },
       plugins: () => (internals.identity === false ? [] : [useGatewayIdentity({ authenticator, identities, idTokens })]),
     }),
   );

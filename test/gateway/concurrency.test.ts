@@ -57,6 +57,26 @@ test('two users, the same query, the same moment: each gets their own id', async
   assert.deepEqual(upstream.map((r) => r.headers['x-internal-id']).sort(), [alice.internalId, bob.internalId].sort());
 });
 
+test('the identity is part of the merge key: users stay apart even with request merging switched back on', async () => {
+  const merging = await startTestGateway(stack.options(), { mergeIdenticalSubgraphRequests: true });
+  try {
+    const [alice, bob] = [await newUser(), await newUser()];
+    for (const u of [alice, bob]) assert.equal((await postGraphQL(merging.graphqlUrl, ME, bearer(u.token))).status, 200);
+    const { a, b, upstream } = await twoAtOnce(merging.graphqlUrl, bearer(alice.token), bearer(bob.token));
+    assert.deepEqual(a.body.data, { me: { internalId: alice.internalId } });
+    assert.deepEqual(b.body.data, { me: { internalId: bob.internalId } });
+    assert.equal(upstream.length, 2);
+    // The same user's identical requests may share one upstream call: that is safe.
+    stack.mesh.holdTimeoutMs = 500;
+    const same = await twoAtOnce(merging.graphqlUrl, bearer(alice.token), bearer(alice.token));
+    assert.equal(same.upstream.length, 1, 'merging is really on in this gateway');
+    assert.deepEqual(same.b.body.data, { me: { internalId: alice.internalId } });
+  } finally {
+    stack.mesh.holdTimeoutMs = 3_000;
+    await merging.close();
+  }
+});
+
 test('many users, many identical requests at once: nobody sees anyone else', async () => {
   const users = await Promise.all(Array.from({ length: 12 }, () => newUser()));
   const requests = users.flatMap((u) => Array.from({ length: 4 }, () => postGraphQL(gateway.graphqlUrl, ME, bearer(u.token)).then((r) => ({ u, r }))));

@@ -135,11 +135,15 @@ export class TestMesh {
 
   private waitForOthers(): Promise<void> {
     return new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, this.holdTimeoutMs);
-      this.waitingMe.push(() => {
+      const release = () => {
         clearTimeout(timer);
         resolve();
-      });
+      };
+      const timer = setTimeout(() => {
+        this.waitingMe = this.waitingMe.filter((r) => r !== release);
+        resolve();
+      }, this.holdTimeoutMs);
+      this.waitingMe.push(release);
       if (this.waitingMe.length >= (this.holdMeUntil ?? 0)) {
         for (const release of this.waitingMe.splice(0)) release();
       }
