@@ -227,8 +227,15 @@ test('an interrupt stops the running command, runs cleanup steps, and exits 130'
     [],
     { signal: controller.signal },
   );
-  setTimeout(() => controller.abort(), 300);
+  // Interrupt once the long command is really running (process start-up varies with load).
+  const started = setInterval(() => {
+    if (calls().includes('sleep 30')) {
+      clearInterval(started);
+      controller.abort();
+    }
+  }, 50);
   const r = await pending;
+  clearInterval(started);
   assert.equal(r.code, 130);
   assert.match(r.err, /Interrupted during step 1\/3: Long step/);
   assert.deepEqual(calls(), ['sleep 30', 'echo released']);

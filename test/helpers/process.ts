@@ -24,7 +24,8 @@ export function run(
   opts: { env?: Record<string, string | undefined>; input?: string; timeoutMs?: number; cwd?: string; onStdout?: (chunk: string) => void } = {},
 ): Promise<Ran> {
   return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, CI: '', YES: '', DRY_RUN: '', ENV: '', ENV_FILE: '', ...opts.env };
+    // A clean slate: not the suite's own make (MAKELEVEL would change make's messages), answers or config.
+    const env: NodeJS.ProcessEnv = { ...process.env, CI: '', YES: '', DRY_RUN: '', ENV: '', ENV_FILE: '', MAKELEVEL: '', MAKEFLAGS: '', MFLAGS: '', ...opts.env };
     for (const [k, v] of Object.entries(env)) if (v === undefined || v === '') delete env[k];
     const child = spawn(command, args, { cwd: opts.cwd ?? repoRoot, env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
