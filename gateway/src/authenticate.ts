@@ -85,6 +85,7 @@ export function selectedOperationName(op: OperationRequest): string | undefined 
 
 export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
   const { metrics, log } = options;
+  const authenticated = metrics.authOutcomes.labels({ outcome: 'authenticated', reason: '' });
 
   function refuse(refusal: Refusal, transport: string): never {
     metrics.authOutcomes.inc({ outcome: refusal.status === 503 ? 'unavailable' : 'rejected', reason: refusal.reason });
@@ -140,7 +141,8 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
         log.error({ reason: error.message }, 'users_service lookup failed');
         refuse({ status: 503, code: 'IDENTITY_UNAVAILABLE', message: MESSAGES.identityUnavailable, reason: 'users_service_unavailable' }, input.transport);
       }
-      metrics.authOutcomes.inc({ outcome: internalId === null ? 'authenticated_unregistered' : 'authenticated', reason: '' });
+      if (internalId === null) metrics.authOutcomes.inc({ outcome: 'authenticated_unregistered', reason: '' });
+      else authenticated.inc();
       return { kind: 'user', supabaseId, internalId };
     },
   };

@@ -8,8 +8,11 @@ export const SUPABASE_ID_HEADER = 'x-supabase-id';
 
 const GATEWAY_ONLY = new Set([INTERNAL_ID_HEADER, SUPABASE_ID_HEADER]);
 
+// Both names are 13 characters long; the length check keeps the per-header cost near zero.
+const NAME_LENGTH = 13;
+
 export function isGatewayOnlyName(name: string): boolean {
-  return GATEWAY_ONLY.has(name.toLowerCase().replace(/_/g, '-'));
+  return name.length === NAME_LENGTH && GATEWAY_ONLY.has(name.toLowerCase().replace(/_/g, '-'));
 }
 
 export type ClientIdentitySource = 'header' | 'extensions' | 'connection_params';

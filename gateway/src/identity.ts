@@ -33,6 +33,8 @@ export function createIdentityResolver(options: IdentityResolverOptions): Identi
   const memory = new ExpiringLru<string | null>(options.memoryMaxEntries, options.now);
   const inflight = new Map<string, Promise<string | null>>();
   const { metrics, store } = options;
+  const memoryHit = metrics.identityCache.labels({ layer: 'memory', result: 'hit' });
+  const memoryMiss = metrics.identityCache.labels({ layer: 'memory', result: 'miss' });
 
   async function fromSharedLayers(supabaseId: string): Promise<string | null> {
     if (store) {
@@ -58,10 +60,10 @@ export function createIdentityResolver(options: IdentityResolverOptions): Identi
     resolve(supabaseId) {
       const remembered = memory.get(supabaseId);
       if (remembered !== undefined) {
-        metrics.identityCache.inc({ layer: 'memory', result: 'hit' });
+        memoryHit.inc();
         return Promise.resolve(remembered);
       }
-      metrics.identityCache.inc({ layer: 'memory', result: 'miss' });
+      memoryMiss.inc();
       let pending = inflight.get(supabaseId);
       if (pending === undefined) {
         pending = fromSharedLayers(supabaseId).finally(() => inflight.delete(supabaseId));
