@@ -4,7 +4,7 @@
 // revisions that were serving before, automatically. The lock is released whatever happens.
 
 import { make } from './lib/cli.ts';
-import { perService, parseServiceStatus, trafficSpec, type TrafficTarget } from './lib/cloud-run.ts';
+import { listServices, parseServiceList, perService, trafficSpec, type TrafficTarget } from './lib/cloud-run.ts';
 import { runIfMain } from './lib/engine.ts';
 import { releaseLockStep, takeLockStep } from './lib/deploy-lock.ts';
 import { planHasChanges, planReviewApplySteps, routeLatestStep, verifyStep } from './lib/apply-steps.ts';
@@ -55,14 +55,14 @@ export const deploySteps: Step[] = [
   {
     id: 'record-revisions',
     title: 'Record the revisions serving now',
-    commands: perService.map((p) => p.describe),
+    commands: [listServices],
     async run(ctx) {
-      const results = await ctx.runConcurrently(perService.map((p) => p.describe));
+      const live = parseServiceList((await ctx.run(listServices)).stdout);
       const before = new Map<string, TrafficTarget[]>();
-      perService.forEach((p, i) => {
-        const r = results[i]!;
-        if (r.exitCode === 0) before.set(p.service.name, parseServiceStatus(r.stdout).traffic);
-      });
+      for (const p of perService) {
+        const status = live.get(p.service.name);
+        if (status) before.set(p.service.name, status.traffic);
+      }
       ctx.state.set('trafficBefore', before);
       return { note: `${before.size} of ${perService.length} services exist` };
     },

@@ -3,7 +3,7 @@
 // Nothing is rebuilt or re-applied; `--to-latest` undoes it (see the runbook).
 
 import type { Command } from './lib/command.ts';
-import { parseRevisions, parseServiceStatus, perService, previousReadyRevision, services, trafficSpec, type ServiceCommands } from './lib/cloud-run.ts';
+import { listRevisions, listServices, parseRevisionList, parseServiceList, perService, previousReadyRevision, services, trafficSpec, type ServiceCommands } from './lib/cloud-run.ts';
 import { runIfMain } from './lib/engine.ts';
 import { defineRunbook, StepFailure, type StepContext } from './lib/runbook.ts';
 import { renderTable } from './lib/table.ts';
@@ -18,12 +18,13 @@ interface Plan {
 async function planRollback(ctx: StepContext): Promise<Plan[]> {
   const only = ctx.config.get('SERVICE');
   const chosen = perService.filter((p) => !only || p.service.name === only);
-  const read = await ctx.runConcurrently(chosen.flatMap((p) => [p.describe, p.revisions]));
-  return chosen.map((commands, i) => {
-    const describe = read[2 * i]!;
-    if (describe.exitCode !== 0) return { commands, from: '-', to: null, reason: 'service not found' };
-    const status = parseServiceStatus(describe.stdout);
-    const revisions = parseRevisions(read[2 * i + 1]!.stdout);
+  const [servicesListed, revisionsListed] = await ctx.runConcurrently([listServices, listRevisions]);
+  const live = parseServiceList(servicesListed!.stdout);
+  const history = parseRevisionList(revisionsListed!.stdout);
+  return chosen.map((commands) => {
+    const status = live.get(commands.service.name);
+    if (!status) return { commands, from: '-', to: null, reason: 'service not found' };
+    const revisions = history.get(commands.service.name) ?? [];
     const from = trafficSpec(status.traffic) || '-';
     const wanted = only ? ctx.config.get('REVISION') : undefined;
     if (wanted) {
@@ -59,7 +60,7 @@ export const rollbackTraffic = defineRunbook({
     {
       id: 'find',
       title: 'Find each service’s previous ready revision',
-      commands: perService.flatMap((p) => [p.describe, p.revisions]),
+      commands: [listServices, listRevisions],
       async run(ctx) {
         if (ctx.config.get('REVISION') && !ctx.config.get('SERVICE')) throw new StepFailure('REVISION needs SERVICE: name the service the revision belongs to');
         const plans = await planRollback(ctx);

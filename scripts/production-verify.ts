@@ -5,7 +5,7 @@
 import { curl, make, tofu } from './lib/cli.ts';
 import { isTrue } from './lib/confirm.ts';
 import { runtimeVar } from './lib/command.ts';
-import { parseServiceStatus, perService } from './lib/cloud-run.ts';
+import { listServices, parseServiceList, perService } from './lib/cloud-run.ts';
 import { runIfMain } from './lib/engine.ts';
 import { INFRA_DIR, repoInfra } from './lib/infra.ts';
 import { defineRunbook, StepFailure } from './lib/runbook.ts';
@@ -39,24 +39,24 @@ export const verify = defineRunbook({
     {
       id: 'checks',
       title: 'Check the gateway and every service',
-      commands: [health, readiness, ...perService.map((p) => p.describe)],
+      commands: [health, readiness, listServices],
       async run(ctx) {
-        const results = await Promise.all([ctx.attempt(health), ctx.attempt(readiness), ...perService.map((p) => ctx.attempt(p.describe))]);
+        const [healthResult, readinessResult, listed] = await Promise.all([ctx.attempt(health), ctx.attempt(readiness), ctx.run(listServices)]);
+        const live = parseServiceList(listed.stdout);
         const rows: string[][] = [];
         const failed: string[] = [];
-        for (const [name, r] of [['gateway /healthcheck', results[0]!], ['gateway /readiness', results[1]!]] as const) {
+        for (const [name, r] of [['gateway /healthcheck', healthResult], ['gateway /readiness', readinessResult]] as const) {
           const ok = r.exitCode === 0;
           rows.push([name, ok ? 'answers' : `failed (${(r.stderr || `exit ${r.exitCode}`).trim().split('\n')[0]})`, ok ? 'ok' : 'FAIL']);
           if (!ok) failed.push(name);
         }
-        perService.forEach((p, i) => {
-          const r = results[i + 2]!;
-          if (r.exitCode !== 0) {
-            rows.push([p.service.name, 'not found', 'FAIL']);
+        for (const p of perService) {
+          const s = live.get(p.service.name);
+          if (!s) {
+            rows.push([p.service.name, 'not deployed', 'FAIL']);
             failed.push(p.service.name);
-            return;
+            continue;
           }
-          const s = parseServiceStatus(r.stdout);
           const serving = s.traffic.map((t) => t.revisionName).join(',');
           const problems = [
             !s.ready && 'not ready',
@@ -65,7 +65,7 @@ export const verify = defineRunbook({
           ].filter(Boolean);
           rows.push([p.service.name, problems.length ? problems.join('; ') : `ready, serving ${serving}`, problems.length ? 'FAIL' : 'ok']);
           if (problems.length) failed.push(p.service.name);
-        });
+        }
         ctx.print(renderTable(['check', 'found', 'ok'], rows));
         if (failed.length) throw new StepFailure(`${failed.length} check${failed.length > 1 ? 's' : ''} failed: ${failed.join(', ')}`);
       },

@@ -13,10 +13,6 @@ export const varName = (service: string, suffix: string) => `${service.toUpperCa
 
 export interface ServiceCommands {
   service: Service;
-  /** Everything about the service, including status.traffic and its conditions. */
-  describe: Command;
-  /** Its revisions, newest first. */
-  revisions: Command;
   /** Route all traffic to the revisions held in `target` ("name=percent[,name=percent]"). */
   routeTo: Command;
   target: Var;
@@ -28,8 +24,6 @@ function commandsFor(service: Service): ServiceCommands {
   const name = service.name;
   return {
     service,
-    describe: gcloud`run services describe ${name} --region ${REGION} --project ${PROJECT_ID} --format=json`.allowExitCodes(1),
-    revisions: gcloud`run revisions list --service ${name} --region ${REGION} --project ${PROJECT_ID} --sort-by=${'~metadata.creationTimestamp'} --format=json`,
     routeTo: gcloud`run services update-traffic ${name} --region ${REGION} --project ${PROJECT_ID} --to-revisions=${target}`,
     target,
     routeToLatest: gcloud`run services update-traffic ${name} --region ${REGION} --project ${PROJECT_ID} --to-latest`,
@@ -37,6 +31,13 @@ function commandsFor(service: Service): ServiceCommands {
 }
 
 export const perService: readonly ServiceCommands[] = services.map(commandsFor);
+
+/**
+ * Every service of the region in one call (status, traffic, conditions), and every revision in
+ * another: reading all services costs the same as reading one, whatever the catalog's size.
+ */
+export const listServices = gcloud`run services list --region ${REGION} --project ${PROJECT_ID} --format=json`;
+export const listRevisions = gcloud`run revisions list --region ${REGION} --project ${PROJECT_ID} --format=json`;
 
 export interface TrafficTarget {
   revisionName: string;
@@ -51,17 +52,18 @@ export interface ServiceStatus {
   url?: string;
 }
 
-/** Read the parts of `gcloud run services describe --format=json` the runbooks use. */
-export function parseServiceStatus(json: string): ServiceStatus {
-  const doc = JSON.parse(json) as {
-    status?: {
-      url?: string;
-      latestReadyRevisionName?: string;
-      latestCreatedRevisionName?: string;
-      conditions?: { type: string; status: string }[];
-      traffic?: { revisionName?: string; percent?: number }[];
-    };
+interface ServiceDoc {
+  metadata?: { name?: string };
+  status?: {
+    url?: string;
+    latestReadyRevisionName?: string;
+    latestCreatedRevisionName?: string;
+    conditions?: { type: string; status: string }[];
+    traffic?: { revisionName?: string; percent?: number }[];
   };
+}
+
+function statusOf(doc: ServiceDoc): ServiceStatus {
   const s = doc.status ?? {};
   return {
     ready: (s.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
@@ -72,15 +74,34 @@ export function parseServiceStatus(json: string): ServiceStatus {
   };
 }
 
-export function parseRevisions(json: string): { name: string; ready: boolean; created: string }[] {
-  const items = JSON.parse(json) as { metadata: { name: string; creationTimestamp: string }; status?: { conditions?: { type: string; status: string }[] } }[];
-  return items
-    .map((r) => ({
-      name: r.metadata.name,
-      created: r.metadata.creationTimestamp,
-      ready: (r.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
-    }))
-    .sort((a, b) => b.created.localeCompare(a.created));
+/** `gcloud run services list --format=json` as service name -> status (absent: not deployed). */
+export function parseServiceList(json: string): Map<string, ServiceStatus> {
+  const docs = JSON.parse(json) as ServiceDoc[];
+  return new Map(docs.filter((d) => d.metadata?.name).map((d) => [d.metadata!.name!, statusOf(d)]));
+}
+
+export interface RevisionInfo {
+  name: string;
+  ready: boolean;
+  created: string;
+}
+
+/** `gcloud run revisions list --format=json` as service name -> its revisions, newest first. */
+export function parseRevisionList(json: string): Map<string, RevisionInfo[]> {
+  const items = JSON.parse(json) as {
+    metadata: { name: string; creationTimestamp: string; labels?: Record<string, string> };
+    status?: { conditions?: { type: string; status: string }[] };
+  }[];
+  const byService = new Map<string, RevisionInfo[]>();
+  for (const r of items) {
+    const service = r.metadata.labels?.['serving.knative.dev/service'];
+    if (!service) continue;
+    const list = byService.get(service) ?? [];
+    list.push({ name: r.metadata.name, created: r.metadata.creationTimestamp, ready: (r.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True') });
+    byService.set(service, list);
+  }
+  for (const list of byService.values()) list.sort((a, b) => b.created.localeCompare(a.created));
+  return byService;
 }
 
 /** The `--to-revisions` value that restores a traffic split. */
@@ -90,7 +111,7 @@ export const trafficSpec = (traffic: readonly TrafficTarget[]) => traffic.map((t
  * The revision to go back to: the newest ready revision older than the oldest one now serving.
  * Null when there is none (a service deployed once has nothing to go back to).
  */
-export function previousReadyRevision(status: ServiceStatus, revisions: ReturnType<typeof parseRevisions>): string | null {
+export function previousReadyRevision(status: ServiceStatus, revisions: readonly RevisionInfo[]): string | null {
   const serving = new Set(status.traffic.map((t) => t.revisionName));
   const servingCreated = revisions.filter((r) => serving.has(r.name)).map((r) => r.created);
   if (servingCreated.length === 0) return null;

@@ -66,10 +66,7 @@ test('running the same deploy again applies nothing and still verifies', async (
 });
 
 test('a second deploy while one holds the lock stops at once, naming the holder', async () => {
-  ws.fakes.seed((c) => {
-    const lock = Buffer.from('alice@laptop deploying v0.9.0 since 2026-11-22T09:00:00Z');
-    c.buckets[BUCKET]!.objects['mindmirror/production/deploy.lock'] = [{ generation: 42, data: lock.toString('base64'), updated: new Date().toISOString() }];
-  });
+  const held = ws.fakes.putObject(BUCKET, 'mindmirror/production/deploy.lock', 'alice@laptop deploying v0.9.0 since 2026-11-22T09:00:00Z');
   const plansBefore = ws.fakes.calls('tofu').filter((c) => c.argv.includes('plan')).length;
   const r = await ws.make('production-deploy', { YES: '1', IMAGE_TAG: 'v1.1.0' });
   const lock = liveObject(ws.fakes.cloud().buckets[BUCKET]!, 'mindmirror/production/deploy.lock');
@@ -78,7 +75,7 @@ test('a second deploy while one holds the lock stops at once, naming the holder'
   assert.match(r.stderr, /Step 3\/17 failed: Take the deploy lock/);
   assert.match(r.stderr, /another deploy or rollback holds the lock: alice@laptop deploying v0\.9\.0 since 2026-11-22T09:00:00Z/);
   assert.equal(ws.fakes.calls('tofu').filter((c) => c.argv.includes('plan')).length, plansBefore, 'nothing was planned');
-  assert.equal(lock?.generation, 42, "someone else's lock is left alone");
+  assert.equal(lock?.generation, held.generation, "someone else's lock is left alone");
 });
 
 test('when verification fails after apply, traffic goes back to the revisions that served before', async () => {

@@ -20,8 +20,7 @@ before(async () => {
 after(async () => ws.cleanup());
 
 const stateObject = () => {
-  const live = liveObject(ws.fakes.cloud().buckets[BUCKET]!, 'mindmirror/production/default.tfstate')!;
-  return JSON.parse(Buffer.from(live.data, 'base64').toString('utf8')) as { serial: number; lineage: string; resources: { type: string; name: string; module?: string }[]; outputs: Record<string, { value: unknown }> };
+  return JSON.parse(ws.fakes.objectText(BUCKET, 'mindmirror/production/default.tfstate')!) as { serial: number; lineage: string; resources: { type: string; name: string; module?: string }[]; outputs: Record<string, { value: unknown }> };
 };
 const locks = () => {
   const b = ws.fakes.cloud().buckets[BUCKET]!;

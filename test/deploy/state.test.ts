@@ -5,7 +5,6 @@ import assert from 'node:assert/strict';
 import { appendFileSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { liveObject } from '../fakes/store.ts';
 import { filesUnder, run } from '../helpers/process.ts';
 import { BUCKET, createWorkspace, type Workspace } from '../helpers/workspace.ts';
 import { sha256 } from '../../scripts/lib/state-backups.ts';
@@ -17,7 +16,7 @@ const manifests = () =>
     .filter((f) => f.endsWith('.manifest.json'))
     .sort()
     .map((f) => JSON.parse(readFileSync(join(dir(), f), 'utf8')) as { id: string; file: string; serial: number; lineage: string; sha256: string; state_commit: string | null });
-const remoteState = () => JSON.parse(Buffer.from(liveObject(ws.fakes.cloud().buckets[BUCKET]!, 'mindmirror/production/default.tfstate')!.data, 'base64').toString('utf8'));
+const remoteState = () => JSON.parse(ws.fakes.objectText(BUCKET, 'mindmirror/production/default.tfstate')!);
 
 before(async () => {
   ws = await createWorkspace();

@@ -45,8 +45,7 @@ function freshBucket(name: string) {
 }
 
 function remoteState(bucket: string, object = 'prod/default.tfstate') {
-  const live = liveObject(fakes.cloud().buckets[bucket]!, object)!;
-  return JSON.parse(Buffer.from(live.data, 'base64').toString('utf8')) as { serial: number; lineage: string; resources: unknown[] };
+  return JSON.parse(fakes.objectText(bucket, object)!) as { serial: number; lineage: string; resources: unknown[] };
 }
 
 test('init needs an existing bucket, and every other command needs init', async () => {

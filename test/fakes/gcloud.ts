@@ -9,6 +9,7 @@ import { applyFilter, formatOutput, sortBy, UnsupportedByFake } from './gcloud-f
 import {
   deleteObject,
   liveObject,
+  objectBytes,
   putObject,
   recordCall,
   takeFault,
@@ -269,7 +270,7 @@ const COMMANDS: Record<string, CommandSpec> = {
         if (isOutcome(b)) return b;
         const gen = s.generation !== undefined ? b.objects[s.object]?.find((g) => g.generation === s.generation) : liveObject(b, s.object);
         if (!gen) return apiError('storage.cp', `The following URLs matched no objects or files:\n-${src}`);
-        data = Buffer.from(gen.data, 'base64');
+        data = objectBytes(gen);
       } else {
         try {
           data = src === '-' ? readFileSync(0) : readFileSync(src);
@@ -314,7 +315,7 @@ const COMMANDS: Record<string, CommandSpec> = {
       if (isOutcome(b)) return b;
       const gen = s.generation !== undefined ? b.objects[s.object]?.find((g) => g.generation === s.generation) : liveObject(b, s.object);
       if (!gen) return apiError('storage.cat', `The following URLs matched no objects or files:\n-${a.positionals[0]}`);
-      return ok(Buffer.from(gen.data, 'base64').toString('utf8'));
+      return ok(objectBytes(gen).toString('utf8'));
     },
   },
   'storage ls': {
@@ -338,7 +339,7 @@ const COMMANDS: Record<string, CommandSpec> = {
           const shown = a.flags.get('--all-versions') === true ? gens : gens.filter((g) => g === liveObject(b, name));
           for (const g of shown) {
             const u = `gs://${s.bucket}/${name}${a.flags.get('--all-versions') === true ? `#${g.generation}` : ''}`;
-            lines.push(a.flags.get('--long') === true ? `${String(Buffer.from(g.data, 'base64').length).padStart(10)}  ${g.updated}  ${u}` : u);
+            lines.push(a.flags.get('--long') === true ? `${String(g.size).padStart(10)}  ${g.updated}  ${u}` : u);
           }
         }
       }
@@ -379,7 +380,7 @@ const COMMANDS: Record<string, CommandSpec> = {
       if (isOutcome(b)) return b;
       const live = liveObject(b, s.object);
       if (!live) return apiError('storage.objects.describe', `gs://${s.bucket}/${s.object} not found: 404.`);
-      return { exit: 0, data: { name: s.object, bucket: s.bucket, generation: String(live.generation), size: String(Buffer.from(live.data, 'base64').length), update_time: live.updated } };
+      return { exit: 0, data: { name: s.object, bucket: s.bucket, generation: String(live.generation), size: String(live.size), update_time: live.updated } };
     },
   },
   'run services describe': {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { emptyCloud, readCalls, readCloud, withCloud, type CallRecord, type FakeCloud } from './store.ts';
+import { emptyCloud, liveObject, objectBytes, putObject, readCalls, readCloud, withCloud, type CallRecord, type FakeCloud, type GcsGeneration } from './store.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -51,6 +51,10 @@ export interface Fakes {
   /** Environment for a script under test: the fakes in place of the real CLIs. */
   readonly env: Record<string, string>;
   seed(change: (cloud: FakeCloud) => void): void;
+  /** Put an object into a fake bucket, as someone else's tool would. */
+  putObject(bucket: string, name: string, data: string | Buffer): GcsGeneration;
+  /** The live bytes of an object as text, or undefined. */
+  objectText(bucket: string, name: string): string | undefined;
   cloud(): FakeCloud;
   calls(tool?: 'tofu' | 'gcloud'): CallRecord[];
   cleanup(): void;
@@ -67,6 +71,11 @@ export async function installFakes(): Promise<Fakes> {
     cloudDir,
     env: { TOFU_BIN: join(binDir, 'tofu'), GCLOUD_BIN: join(binDir, 'gcloud'), FAKE_CLOUD_DIR: cloudDir },
     seed: (change) => withCloud(change, cloudDir),
+    putObject: (bucket, name, data) => withCloud((c) => putObject(c, c.buckets[bucket]!, name, data, cloudDir), cloudDir),
+    objectText: (bucket, name) => {
+      const live = liveObject(readCloud(cloudDir).buckets[bucket]!, name);
+      return live ? objectBytes(live, cloudDir).toString('utf8') : undefined;
+    },
     cloud: () => readCloud(cloudDir),
     calls: (tool) => readCalls(cloudDir).filter((c) => !tool || c.tool === tool),
     cleanup: () => rmSync(cloudDir, { recursive: true, force: true }),

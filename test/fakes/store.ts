@@ -7,7 +7,7 @@ import { join } from 'node:path';
 
 export interface GcsGeneration {
   generation: number;
-  data: string; // base64
+  size: number;
   updated: string;
   deleted?: boolean;
 }
@@ -205,17 +205,31 @@ export function liveObject(bucket: Bucket, name: string): GcsGeneration | undefi
   return last && !last.deleted ? last : undefined;
 }
 
-export function putObject(cloud: FakeCloud, bucket: Bucket, name: string, data: string | Buffer): GcsGeneration {
+// Object bytes live in blobs/<generation>, not in cloud.json: every call reads cloud.json, and
+// state files and backups would otherwise make each read and write cost megabytes.
+const blobPath = (dir: string, generation: number) => join(dir, 'blobs', String(generation));
+
+export function putObject(cloud: FakeCloud, bucket: Bucket, name: string, data: string | Buffer, dir = cloudDir()): GcsGeneration {
   const gens = (bucket.objects[name] ??= []);
-  const generation: GcsGeneration = {
-    generation: cloud.nextGeneration++,
-    data: Buffer.from(data).toString('base64'),
-    updated: new Date().toISOString(),
-  };
+  const bytes = Buffer.from(data);
+  const generation: GcsGeneration = { generation: cloud.nextGeneration++, size: bytes.length, updated: new Date().toISOString() };
+  mkdirSync(join(dir, 'blobs'), { recursive: true });
+  writeFileSync(blobPath(dir, generation.generation), bytes);
   // Without versioning, an overwrite replaces the object: only the live generation is kept.
   if (!bucket.versioning) gens.length = 0;
   gens.push(generation);
   return generation;
+}
+
+/** Replace the bytes of a generation (the lock object records its own id once it has one). */
+export function rewriteObject(generation: GcsGeneration, data: string | Buffer, dir = cloudDir()): void {
+  const bytes = Buffer.from(data);
+  writeFileSync(blobPath(dir, generation.generation), bytes);
+  generation.size = bytes.length;
+}
+
+export function objectBytes(generation: GcsGeneration, dir = cloudDir()): Buffer {
+  return readFileSync(blobPath(dir, generation.generation));
 }
 
 export function deleteObject(bucket: Bucket, name: string): boolean {

@@ -8,7 +8,7 @@ import { randomUUID, createHash } from 'node:crypto';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { resolve, isAbsolute, join } from 'node:path';
-import { deleteObject, liveObject, putObject, readCloud, recordCall, takeFault, withCloud, type FakeCloud, type RunService } from './store.ts';
+import { deleteObject, liveObject, objectBytes, putObject, rewriteObject, readCloud, recordCall, takeFault, withCloud, type FakeCloud, type RunService } from './store.ts';
 import { joinAddress, parseTfvars, readModel, resolveModel, splitAddress, type Model, type ModelResource, MODEL_FILE } from './tofu-model.ts';
 
 type Kind = 'bool' | 'value' | 'multi';
@@ -187,7 +187,7 @@ class Backend {
     const b = cloud.buckets[this.bucket];
     if (!b) throw new TofuError(`Error: Failed to get existing workspaces: querying Cloud Storage failed: storage: bucket doesn't exist`);
     const live = liveObject(b, this.stateObject);
-    return live ? (JSON.parse(Buffer.from(live.data, 'base64').toString('utf8')) as StateV4) : null;
+    return live ? (JSON.parse(objectBytes(live).toString('utf8')) as StateV4) : null;
   }
 
   write(cloud: FakeCloud, state: StateV4): void {
@@ -198,7 +198,7 @@ class Backend {
   tryLock(cloud: FakeCloud, operation: string): { id: number } | { holder: Record<string, string> } {
     const b = cloud.buckets[this.bucket]!;
     const existing = liveObject(b, this.lockObject);
-    if (existing) return { holder: JSON.parse(Buffer.from(existing.data, 'base64').toString('utf8')) };
+    if (existing) return { holder: JSON.parse(objectBytes(existing).toString('utf8')) };
     const info = {
       ID: '',
       Operation: operation,
@@ -210,7 +210,7 @@ class Backend {
     };
     const gen = putObject(cloud, b, this.lockObject, JSON.stringify(info));
     info.ID = String(gen.generation);
-    gen.data = Buffer.from(JSON.stringify(info)).toString('base64');
+    rewriteObject(gen, JSON.stringify(info));
     return { id: gen.generation };
   }
 
