@@ -35,8 +35,8 @@ export interface OperationRequest {
 
 export interface AuthenticationInput {
   transport: 'http' | 'websocket';
-  /** The raw credential: the Authorization header or its WebSocket connection-param twin. */
-  authorization: string | null | undefined;
+  /** The raw credential (the Authorization header or its WebSocket connection-param twin); undefined when absent. */
+  authorization: string | undefined;
   operations: readonly OperationRequest[];
   clientIdentity: readonly ClientIdentitySource[];
 }
@@ -65,9 +65,9 @@ const MESSAGES = {
 
 const ANONYMOUS: Identity = Object.freeze({ kind: 'anonymous' });
 
-/** undefined: no credential at all; null: something that is not "Bearer <token>". */
-export function bearerToken(value: string | null | undefined): string | null | undefined {
-  if (value === null || value === undefined || value === '') return undefined;
+/** undefined: no credential at all; null: something that is not "Bearer <token>" (an empty one included). */
+export function bearerToken(value: string | undefined): string | null | undefined {
+  if (value === undefined) return undefined;
   const match = /^Bearer ([^\s,]+)$/i.exec(value);
   return match ? match[1]! : null;
 }

@@ -1,8 +1,9 @@
 // The Hive Gateway plugin that makes the gateway the one place identity is established:
 // - HTTP (single, batched, GET, SSE): authenticate once per request after parsing, before any
 //   operation runs, so a refusal is a real HTTP 400/401/503.
-// - WebSocket: authenticate every operation from its connection params.
-// - Every subgraph call: identity headers rebuilt from this request's own context.
+// - WebSocket: websocket.ts authenticates every operation the same way, with websocketIdentity().
+// - Every subgraph call: identity headers rebuilt from this request's own context; a call whose
+//   context carries no identity fails instead of going out anonymous.
 //
 // The identity goes into the subgraph request's `extensions.headers`, not only into the fetch:
 // Hive's HTTP executor includes those headers in the key it uses to merge identical in-flight
@@ -11,7 +12,7 @@
 // that merging off; each layer alone keeps users apart. onFetch rewrites the final headers once
 // more.
 
-import { Kind, OperationTypeNode, type DocumentNode } from 'graphql';
+import { OperationTypeNode } from 'graphql';
 import { createGraphQLError } from 'graphql-yoga';
 import type { GatewayPlugin } from '@graphql-hive/gateway';
 import type { ExecutionRequest } from '@graphql-tools/utils';
@@ -22,10 +23,8 @@ import type { IdentityResolver } from './identity.ts';
 
 /** Where a request's identity lives on its context: a symbol, so no client input can name it. */
 export const IDENTITY = Symbol('mindmirror.identity');
-/** Set by the WebSocket server on each operation's context. */
-export const WEBSOCKET_CONNECTION_PARAMS = Symbol('mindmirror.websocket.connectionParams');
 
-type IdentityCarrier = { [IDENTITY]?: Identity; [WEBSOCKET_CONNECTION_PARAMS]?: Record<string, unknown> };
+export type IdentityCarrier = { [IDENTITY]?: Identity };
 
 export interface IdentityPluginOptions {
   authenticator: Authenticator;
@@ -42,18 +41,22 @@ export function refusalError(refusal: Refusal) {
   });
 }
 
-function withoutClientHeaders<T extends OperationRequest>(params: T): T {
+export function withoutClientHeaders<T extends OperationRequest>(params: T): T {
   if (params.extensions === undefined) return params;
   return { ...params, extensions: clientExtensionsWithoutHeaders(params.extensions) };
 }
 
-/** A WebSocket client's credential: an `Authorization` connection param, in any letter case. */
-export function connectionParamsAuthorization(params: Record<string, unknown>): string | null | undefined {
+/**
+ * A WebSocket client's credential: an `Authorization` connection param, in any letter case.
+ * Several spellings at once, or a value that is not a string, is a malformed credential (refused),
+ * never "no credential" (which a public operation would accept).
+ */
+export function connectionParamsAuthorization(params: Record<string, unknown>): string | undefined {
   const values = Object.entries(params)
     .filter(([key]) => key.toLowerCase() === 'authorization')
     .map(([, value]) => value);
   if (values.length === 0) return undefined;
-  if (values.length > 1 || typeof values[0] !== 'string') return '';
+  if (values.length > 1 || typeof values[0] !== 'string') return 'ambiguous';
   return values[0];
 }
 
@@ -62,6 +65,30 @@ function identityOf(executionRequest: ExecutionRequest | undefined): Identity {
   // Fail closed: a subgraph call without an established identity is a bug, not an anonymous call.
   if (identity === undefined) throw createGraphQLError('Identity was not established for this request.', { extensions: { code: 'UNAUTHENTICATED' } });
   return identity;
+}
+
+/**
+ * Authenticates one WebSocket operation from its connection params and marks its context, or
+ * returns the refusal to send back as the operation's result.
+ */
+export async function websocketIdentity(
+  authenticator: Authenticator,
+  context: IdentityCarrier & { connectionParams?: Record<string, unknown> },
+  params: OperationRequest,
+): Promise<{ params: OperationRequest } | { refused: ReturnType<typeof refusalError> }> {
+  const connectionParams = context.connectionParams ?? {};
+  try {
+    context[IDENTITY] = await authenticator.authenticate({
+      transport: 'websocket',
+      authorization: connectionParamsAuthorization(connectionParams),
+      operations: [params],
+      clientIdentity: clientIdentitySources({ operations: [params], connectionParams }),
+    });
+  } catch (error) {
+    if (error instanceof RequestRefusedError) return { refused: refusalError(error.refusal) };
+    throw error;
+  }
+  return { params: withoutClientHeaders(params) };
 }
 
 export function useGatewayIdentity(options: IdentityPluginOptions): GatewayPlugin {
@@ -74,11 +101,12 @@ export function useGatewayIdentity(options: IdentityPluginOptions): GatewayPlugi
           try {
             (serverContext as IdentityCarrier)[IDENTITY] = await authenticator.authenticate({
               transport: 'http',
-              authorization: request.headers.get('authorization'),
+              authorization: request.headers.get('authorization') ?? undefined,
               operations,
               clientIdentity: clientIdentitySources({ headers: request.headers, operations }),
             });
           } catch (error) {
+            // Thrown here, the refusal becomes the HTTP response itself, status included.
             if (error instanceof RequestRefusedError) throw refusalError(error.refusal);
             throw error;
           }
@@ -89,48 +117,16 @@ export function useGatewayIdentity(options: IdentityPluginOptions): GatewayPlugi
       };
     },
 
-    async onParams({ params, context, setParams, setResult }) {
-      const carrier = context as IdentityCarrier;
-      // Batched operations inherit the HTTP request's identity through their context's prototype.
-      if (carrier[IDENTITY] !== undefined) return;
-      const connectionParams = carrier[WEBSOCKET_CONNECTION_PARAMS];
-      if (connectionParams === undefined) {
-        setResult({ errors: [createGraphQLError('Identity was not established for this request.', { extensions: { code: 'UNAUTHENTICATED' } })] });
-        return;
-      }
-      try {
-        carrier[IDENTITY] = await authenticator.authenticate({
-          transport: 'websocket',
-          authorization: connectionParamsAuthorization(connectionParams),
-          operations: [params],
-          clientIdentity: clientIdentitySources({ operations: [params], connectionParams }),
-        });
-      } catch (error) {
-        if (!(error instanceof RequestRefusedError)) throw error;
-        setResult({ errors: [refusalError(error.refusal)] });
-        return;
-      }
-      setParams(withoutClientHeaders(params));
-    },
-
-    onExecute({ args }) {
-      const identity = (args.contextValue as IdentityCarrier)[IDENTITY];
-      if (identity?.kind !== 'user' || identity.internalId !== null) return;
-      const isMutation = (args.document as DocumentNode).definitions.some((d) => d.kind === Kind.OPERATION_DEFINITION && d.operation === OperationTypeNode.MUTATION);
-      if (!isMutation) return;
-      // The mutation may be the user's registration: do not keep answering "not registered".
-      return {
-        onExecuteDone() {
-          options.identities.forgetUnregistered(identity.supabaseId);
-        },
-      };
-    },
-
     onSubgraphExecute({ executionRequest, setExecutionRequest }) {
       const identity = identityOf(executionRequest);
       const headers = { ...((executionRequest.extensions?.['headers'] as Record<string, string> | undefined) ?? {}) };
       setIdentityHeaders(headers, identity);
       setExecutionRequest({ ...executionRequest, extensions: { ...executionRequest.extensions, headers } });
+      if (identity.kind === 'user' && identity.internalId === null && executionRequest.operationType === OperationTypeNode.MUTATION) {
+        // The mutation may be the user's registration: stop answering "not registered" once it is done.
+        return () => options.identities.forgetUnregistered(identity.supabaseId);
+      }
+      return undefined;
     },
 
     onFetch({ executionRequest, url, options: init, setOptions }) {

@@ -171,7 +171,7 @@ export async function startGateway(options: GatewayOptions, internals: GatewayIn
     if (answerOperationalRequest(req, res, endpoints)) return;
     void runtime(req, res);
   });
-  const webSockets = attachWebSocketEndpoint(server, runtime, GRAPHQL_PATH);
+  const webSockets = attachWebSocketEndpoint(server, runtime, GRAPHQL_PATH, internals.identity === false ? undefined : authenticator);
   const metricsServer = createServer((req, res) => {
     applySecurityHeaders(res);
     if ((req.url ?? '').split('?')[0] !== '/metrics') {

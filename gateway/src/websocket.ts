@@ -1,12 +1,14 @@
-// GraphQL over WebSocket (graphql-ws) on the GraphQL endpoint. Each operation's context carries
-// the connection params under a symbol, so the identity plugin authenticates every operation
-// from them; nothing reads identity from the merged `context.headers` Hive builds for sockets.
+// GraphQL over WebSocket (graphql-ws) on the GraphQL endpoint. Every operation is authenticated
+// from the connection's params before it reaches the gateway runtime; nothing reads identity from
+// the merged `context.headers` Hive builds for sockets.
 
 import type { IncomingMessage, Server } from 'node:http';
 import { WebSocketServer } from 'ws';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
+import type { ExecutionArgs } from 'graphql';
 import { getGraphQLWSOptions, type GatewayRuntime } from '@graphql-hive/gateway';
-import { WEBSOCKET_CONNECTION_PARAMS } from './identity-plugin.ts';
+import type { Authenticator, OperationRequest } from './authenticate.ts';
+import { websocketIdentity, type IdentityCarrier } from './identity-plugin.ts';
 
 function upgradeRequestAsFetchRequest(req: IncomingMessage): Request {
   const headers = new Headers();
@@ -21,16 +23,31 @@ export interface WebSocketEndpoint {
   close(graceMs: number): Promise<void>;
 }
 
-export function attachWebSocketEndpoint(server: Server, runtime: GatewayRuntime, path: string): WebSocketEndpoint {
+type OperationContext = IdentityCarrier & { params: OperationRequest; connectionParams?: Record<string, unknown> };
+
+export function attachWebSocketEndpoint(server: Server, runtime: GatewayRuntime, path: string, authenticator: Authenticator | undefined): WebSocketEndpoint {
   const wss = new WebSocketServer({ server, path, maxPayload: 1024 * 1024 });
+  const base = getGraphQLWSOptions<Record<string, unknown>, Extra>(runtime, (ctx) => ({
+    req: ctx.extra.request,
+    socket: ctx.extra.socket,
+    request: upgradeRequestAsFetchRequest(ctx.extra.request),
+  }));
+  // Without an authenticator (the benchmark's baseline) operations pass straight through.
+  const authenticated =
+    (run: (args: ExecutionArgs) => unknown) =>
+    async (args: ExecutionArgs): Promise<unknown> => {
+      if (!authenticator) return run(args);
+      const context = args.contextValue as OperationContext;
+      const outcome = await websocketIdentity(authenticator, context, context.params);
+      if ('refused' in outcome) return { errors: [outcome.refused] };
+      context.params = outcome.params;
+      return run(args);
+    };
   const graphqlWs = useServer(
     {
-      ...getGraphQLWSOptions<Record<string, unknown>, Extra>(runtime, (ctx) => ({
-        req: ctx.extra.request,
-        socket: ctx.extra.socket,
-        request: upgradeRequestAsFetchRequest(ctx.extra.request),
-        [WEBSOCKET_CONNECTION_PARAMS]: (ctx.connectionParams ?? {}) as Record<string, unknown>,
-      })),
+      ...base,
+      execute: authenticated(base.execute as (args: ExecutionArgs) => unknown) as typeof base.execute,
+      subscribe: authenticated(base.subscribe as (args: ExecutionArgs) => unknown) as typeof base.subscribe,
       connectionInitWaitTimeout: 5_000,
     },
     wss,

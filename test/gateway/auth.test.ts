@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { SignJWT, base64url, exportJWK, exportSPKI, importJWK } from 'jose';
 import { TestStack, bearer, postGraphQL, startTestGateway, type TestGateway } from './support/gateway.ts';
 import { createSigningKey, type TestIssuer } from './support/issuer.ts';
+import { graphqlOverWebSocket } from './support/websocket.ts';
 
 const ME = { query: '{ me { internalId supabaseId } }' };
 const LEGACY_SECRET = 'legacy-jwt-secret-with-at-least-32-characters!!';
@@ -253,6 +254,18 @@ describe('anonymous operations (PUBLIC_OPERATIONS)', () => {
   test('a bad token is refused even on a public operation (never silently downgraded)', async () => {
     const res = await postGraphQL(gateway.graphqlUrl, { query: 'query AppVersion { appVersion }' }, bearer('a.b.c'));
     assert.equal(res.status, 401);
+  });
+
+  test('an ambiguous or empty credential is refused, not taken for "no token"', async () => {
+    const query = 'query AppVersion { appVersion }';
+    const empty = await postGraphQL(gateway.graphqlUrl, { query }, { authorization: '' });
+    assert.equal(empty.status, 401);
+    for (const connectionParams of [{ Authorization: 'Bearer a.b.c', authorization: 'Bearer d.e.f' }, { authorization: 42 }]) {
+      const ws = await graphqlOverWebSocket(gateway.graphqlUrl, connectionParams, { query });
+      assert.equal(ws.errors?.[0]?.extensions?.['code'], 'UNAUTHENTICATED', JSON.stringify(ws));
+    }
+    const anonymous = await graphqlOverWebSocket(gateway.graphqlUrl, {}, { query });
+    assert.deepEqual(anonymous.data, { appVersion: '1.2.3' }, 'while no credential at all is anonymous');
   });
 
   test('public operations are off by default', async () => {
