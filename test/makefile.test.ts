@@ -30,3 +30,12 @@ test('each target runs one script through the same entry, and the pass-through v
   assert.notEqual(bad.code, 0);
   assert.match(bad.stderr, /ENV_FILE=\/nonexistent\.env does not exist/, 'ENV_FILE passes through');
 });
+
+test('every runbook’s make target runs exactly its script, so a nested make can run it in process', async () => {
+  const { scriptTargets } = await import('../scripts/lib/nested.ts');
+  const { allRunbooks } = await import('./helpers/runbooks.ts');
+  const targets = scriptTargets();
+  for (const { file, runbook } of await allRunbooks()) assert.equal(targets.get(runbook.make), file, `make ${runbook.make} runs ${file}`);
+  const broken = readFileSync(join(repoRoot, 'Makefile'), 'utf8').replace('\t@$(RUN) scripts/preflight.ts\n', '\t@$(RUN) scripts/preflight.ts --yes\n');
+  assert.equal(scriptTargets(broken).has('preflight'), false, 'a recipe that is not exactly one script does not count');
+});

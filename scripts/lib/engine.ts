@@ -10,7 +10,9 @@ import type { Command, Var } from './command.ts';
 import { loadConfig } from './config.ts';
 import { PRODUCTION_VARS } from './env-schema.ts';
 import { ask, askHidden, confirm, isTrue } from './confirm.ts';
-import { execCommand, type CommandResult } from './exec.ts';
+import { execCommand, type CommandResult, type ExecContext } from './exec.ts';
+import { MAKE } from './cli.ts';
+import { runbookForTarget } from './nested.ts';
 import { appendLog } from './files.ts';
 import { formatDryRun } from './mirror.ts';
 import { RUNBOOK_DOC, runsDir } from './paths.ts';
@@ -135,7 +137,9 @@ export async function runRunbook(runbook: Runbook, options: RunOptions): Promise
         throw new Error(`${anchorOf(runbook, step)} ran a command it does not declare: ${command.render()}`);
       }
       if (signal.aborted) throw new Interrupted('interrupted');
-      const result = await execCommand(command, { lookup, env, signal, log, onOutput: (text) => progress.stream(text) });
+      const result =
+        (await runNestedRunbook(command, { lookup, env, signal, log, onOutput: (text) => progress.stream(text) })) ??
+        (await execCommand(command, { lookup, env, signal, log, onOutput: (text) => progress.stream(text) }));
       if (signal.aborted) throw new Interrupted('interrupted');
       if (result.ok && command.options.capture) runtime.set(command.options.capture.name, result.stdout.trim());
       return result;
@@ -316,6 +320,40 @@ export async function runRunbook(runbook: Runbook, options: RunOptions): Promise
   log(report);
   if (failure.error instanceof Interrupted) return EXIT.interrupted;
   return failure.error instanceof UsageFailure ? EXIT.usage : EXIT.stepFailed;
+}
+
+/**
+ * A `make <target>` whose target is one runbook script runs here, in process (see nested.ts);
+ * anything else returns null and runs as a process.
+ */
+async function runNestedRunbook(command: Command, ctx: ExecContext): Promise<CommandResult | null> {
+  if (command.program !== MAKE || command.args.length !== 1 || command.options.stdin || command.options.capture) return null;
+  const target = command.resolveArgs(ctx.lookup)[0]!;
+  const nested = await runbookForTarget(target);
+  if (!nested) return null;
+  const started = performance.now();
+  const env: NodeJS.ProcessEnv = { ...ctx.env };
+  for (const [key, value] of Object.entries(command.options.env)) env[key] = typeof value === 'string' ? value : ctx.lookup(value);
+  let stdout = '';
+  let stderr = '';
+  const stream = (collect: (t: string) => void): Output => ({
+    isTTY: false,
+    write: (text) => {
+      collect(text);
+      ctx.onOutput?.(text);
+    },
+  });
+  const rendered = command.render();
+  ctx.log(`$ ${rendered}\n# the runbook of make ${target}, run in this process; its own log has its commands\n`);
+  const exitCode = await runRunbook(nested, {
+    argv: [],
+    env,
+    out: stream((t) => (stdout += t)),
+    err: stream((t) => (stderr += t)),
+    signal: ctx.signal,
+  });
+  ctx.log(`--- exit ${exitCode} (${Math.round(performance.now() - started)} ms, started ${new Date(Date.now() - (performance.now() - started)).toISOString()})\n`);
+  return { command, rendered, exitCode, stdout, stderr, durationMs: performance.now() - started, ok: command.options.okExitCodes.includes(exitCode) };
 }
 
 async function runInOrder(step: Step, ctx: StepContext): Promise<void> {

@@ -12,7 +12,8 @@ import pg from 'pg';
 import { make, tempDir } from '../helpers/process.ts';
 
 const dir = tempDir('mindmirror-local-');
-const portBase = 20000 + Math.floor(Math.random() * 4000) * 10;
+// Below Linux's ephemeral range (32768 and up), where outgoing connections take their ports.
+const portBase = 10000 + Math.floor(Math.random() * 2200) * 10;
 const vars = { LOCAL_DIR: dir, LOCAL_PORT_BASE: String(portBase) };
 const PARTS = ['database', 'auth', 'metadata', 'users', 'workouts', 'gateway'];
 
