@@ -8,7 +8,7 @@ import type { ClientIdentitySource, Identity } from './headers.ts';
 import type { IdentityResolver } from './identity.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import { IdentityUnavailableError } from './users-lookup.ts';
-import { TokenRejectedError, type TokenVerifier } from './verify.ts';
+import { TokenRejectedError, type TokenVerifier, type VerifiedToken } from './verify.ts';
 
 export type ClientInternalIdMode = 'ignore' | 'reject';
 
@@ -51,7 +51,12 @@ export interface AuthenticatorOptions {
 }
 
 export interface Authenticator {
-  authenticate(input: AuthenticationInput): Promise<Identity>;
+  /**
+   * Synchronous when the token and the user are already cached (the common case, and it keeps
+   * the per-request cost of the hook down); a promise otherwise. Refusals are thrown either way
+   * as RequestRefusedError.
+   */
+  authenticate(input: AuthenticationInput): Identity | Promise<Identity>;
 }
 
 const MESSAGES = {
@@ -102,8 +107,37 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     });
   }
 
+  function userIdentity(supabaseId: string, internalId: string | null): Identity {
+    if (internalId === null) metrics.authOutcomes.inc({ outcome: 'authenticated_unregistered', reason: '' });
+    else authenticated.inc();
+    return { kind: 'user', supabaseId, internalId };
+  }
+
+  async function verifyAndResolve(token: string, transport: string, alreadyVerified: VerifiedToken | undefined): Promise<Identity> {
+    let supabaseId: string;
+    try {
+      ({ sub: supabaseId } = alreadyVerified ?? (await options.verifier.verify(token)));
+    } catch (error) {
+      if (!(error instanceof TokenRejectedError)) throw error;
+      if (error.reason === 'keys_unavailable') {
+        refuse({ status: 503, code: 'AUTH_UNAVAILABLE', message: MESSAGES.authUnavailable, reason: error.reason }, transport);
+      }
+      refuse({ status: 401, code: 'UNAUTHENTICATED', message: MESSAGES.invalid, reason: error.reason }, transport);
+    }
+
+    let internalId: string | null;
+    try {
+      internalId = await options.identities.resolve(supabaseId);
+    } catch (error) {
+      if (!(error instanceof IdentityUnavailableError)) throw error;
+      log.error({ reason: error.message }, 'users_service lookup failed');
+      refuse({ status: 503, code: 'IDENTITY_UNAVAILABLE', message: MESSAGES.identityUnavailable, reason: 'users_service_unavailable' }, transport);
+    }
+    return userIdentity(supabaseId, internalId);
+  }
+
   return {
-    async authenticate(input) {
+    authenticate(input) {
       if (input.clientIdentity.length > 0) {
         for (const source of input.clientIdentity) metrics.clientIdentityHeaders.inc({ source, mode: options.clientInternalIdMode });
         if (options.clientInternalIdMode === 'reject') {
@@ -122,28 +156,12 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       }
       if (token === null) refuse({ status: 401, code: 'UNAUTHENTICATED', message: MESSAGES.malformedHeader, reason: 'malformed_authorization' }, input.transport);
 
-      let supabaseId: string;
-      try {
-        ({ sub: supabaseId } = await options.verifier.verify(token));
-      } catch (error) {
-        if (!(error instanceof TokenRejectedError)) throw error;
-        if (error.reason === 'keys_unavailable') {
-          refuse({ status: 503, code: 'AUTH_UNAVAILABLE', message: MESSAGES.authUnavailable, reason: error.reason }, input.transport);
-        }
-        refuse({ status: 401, code: 'UNAUTHENTICATED', message: MESSAGES.invalid, reason: error.reason }, input.transport);
+      const verified = options.verifier.cached(token);
+      if (verified !== undefined) {
+        const internalId = options.identities.remembered(verified.sub);
+        if (internalId !== undefined) return userIdentity(verified.sub, internalId);
       }
-
-      let internalId: string | null;
-      try {
-        internalId = await options.identities.resolve(supabaseId);
-      } catch (error) {
-        if (!(error instanceof IdentityUnavailableError)) throw error;
-        log.error({ reason: error.message }, 'users_service lookup failed');
-        refuse({ status: 503, code: 'IDENTITY_UNAVAILABLE', message: MESSAGES.identityUnavailable, reason: 'users_service_unavailable' }, input.transport);
-      }
-      if (internalId === null) metrics.authOutcomes.inc({ outcome: 'authenticated_unregistered', reason: '' });
-      else authenticated.inc();
-      return { kind: 'user', supabaseId, internalId };
+      return verifyAndResolve(token, input.transport, verified);
     },
   };
 }

@@ -96,23 +96,33 @@ export function useGatewayIdentity(options: IdentityPluginOptions): GatewayPlugi
   return {
     onRequestParse({ request, serverContext }) {
       return {
-        async onRequestParseDone({ requestParserResult, setRequestParserResult }) {
+        onRequestParseDone({ requestParserResult, setRequestParserResult }) {
           const operations = (Array.isArray(requestParserResult) ? requestParserResult : [requestParserResult]) as OperationRequest[];
+          const established = (identity: Identity) => {
+            (serverContext as IdentityCarrier)[IDENTITY] = identity;
+            setRequestParserResult(
+              (Array.isArray(requestParserResult) ? requestParserResult.map(withoutClientHeaders) : withoutClientHeaders(requestParserResult)) as typeof requestParserResult,
+            );
+          };
+          // Thrown from this hook, a refusal becomes the HTTP response itself, status included.
+          const refused = (error: unknown): never => {
+            throw error instanceof RequestRefusedError ? refusalError(error.refusal) : error;
+          };
+          let outcome: Identity | Promise<Identity>;
           try {
-            (serverContext as IdentityCarrier)[IDENTITY] = await authenticator.authenticate({
+            outcome = authenticator.authenticate({
               transport: 'http',
               authorization: request.headers.get('authorization') ?? undefined,
               operations,
               clientIdentity: clientIdentitySources({ headers: request.headers, operations }),
             });
           } catch (error) {
-            // Thrown here, the refusal becomes the HTTP response itself, status included.
-            if (error instanceof RequestRefusedError) throw refusalError(error.refusal);
-            throw error;
+            return refused(error);
           }
-          setRequestParserResult(
-            (Array.isArray(requestParserResult) ? requestParserResult.map(withoutClientHeaders) : withoutClientHeaders(requestParserResult)) as typeof requestParserResult,
-          );
+          // Cached tokens and users are answered synchronously: no promise, no extra tick.
+          if (outcome instanceof Promise) return outcome.then(established, refused);
+          established(outcome);
+          return undefined;
         },
       };
     },

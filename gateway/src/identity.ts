@@ -25,6 +25,8 @@ export interface IdentityResolverOptions {
 export interface IdentityResolver {
   /** The internal id, or null when the user is not registered; throws IdentityUnavailableError. */
   resolve(supabaseId: string): Promise<string | null>;
+  /** What memory already knows (an id or null), or undefined; never any I/O. */
+  remembered(supabaseId: string): string | null | undefined;
   /** Drop a remembered "not registered" (after the user's own mutation, which may have registered them). */
   forgetUnregistered(supabaseId: string): void;
 }
@@ -56,13 +58,17 @@ export function createIdentityResolver(options: IdentityResolverOptions): Identi
     return internalId;
   }
 
+  function remembered(supabaseId: string): string | null | undefined {
+    const value = memory.get(supabaseId);
+    if (value !== undefined) memoryHit.inc();
+    return value;
+  }
+
   return {
+    remembered,
     resolve(supabaseId) {
-      const remembered = memory.get(supabaseId);
-      if (remembered !== undefined) {
-        memoryHit.inc();
-        return Promise.resolve(remembered);
-      }
+      const known = remembered(supabaseId);
+      if (known !== undefined) return Promise.resolve(known);
       memoryMiss.inc();
       let pending = inflight.get(supabaseId);
       if (pending === undefined) {
