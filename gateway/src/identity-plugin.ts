@@ -12,6 +12,7 @@
 // that merging off; each layer alone keeps users apart. onFetch rewrites the final headers once
 // more.
 
+import type { IncomingMessage } from 'node:http';
 import { OperationTypeNode } from 'graphql';
 import { createGraphQLError } from 'graphql-yoga';
 import type { GatewayPlugin } from '@graphql-hive/gateway';
@@ -73,7 +74,7 @@ function identityOf(executionRequest: ExecutionRequest | undefined): Identity {
  */
 export async function websocketIdentity(
   authenticator: Authenticator,
-  context: IdentityCarrier & { connectionParams?: Record<string, unknown> },
+  context: IdentityCarrier & { connectionParams?: Record<string, unknown>; req?: IncomingMessage },
   params: OperationRequest,
 ): Promise<{ params: OperationRequest } | { refused: ReturnType<typeof refusalError> }> {
   const connectionParams = context.connectionParams ?? {};
@@ -82,7 +83,8 @@ export async function websocketIdentity(
       transport: 'websocket',
       authorization: connectionParamsAuthorization(connectionParams),
       operations: [params],
-      clientIdentity: clientIdentitySources({ operations: [params], connectionParams }),
+      // The upgrade request's own headers count too: a client may try to set identity there.
+      clientIdentity: clientIdentitySources({ headers: context.req?.headers, operations: [params], connectionParams }),
     });
   } catch (error) {
     if (error instanceof RequestRefusedError) return { refused: refusalError(error.refusal) };
@@ -114,7 +116,9 @@ export function useGatewayIdentity(options: IdentityPluginOptions): GatewayPlugi
               transport: 'http',
               authorization: request.headers.get('authorization') ?? undefined,
               operations,
-              clientIdentity: clientIdentitySources({ headers: request.headers, operations }),
+              // Node's header object when the request came through node:http: the fetch Headers
+              // would have to build a map of every header just to list the names.
+              clientIdentity: clientIdentitySources({ headers: (serverContext as { req?: IncomingMessage }).req?.headers ?? request.headers, operations }),
             });
           } catch (error) {
             return refused(error);

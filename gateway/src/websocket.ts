@@ -23,7 +23,7 @@ export interface WebSocketEndpoint {
   close(graceMs: number): Promise<void>;
 }
 
-type OperationContext = IdentityCarrier & { params: OperationRequest; connectionParams?: Record<string, unknown> };
+type OperationContext = IdentityCarrier & { params: OperationRequest; connectionParams?: Record<string, unknown>; req?: IncomingMessage };
 
 export function attachWebSocketEndpoint(server: Server, runtime: GatewayRuntime, path: string, authenticator: Authenticator | undefined): WebSocketEndpoint {
   const wss = new WebSocketServer({ server, path, maxPayload: 1024 * 1024 });

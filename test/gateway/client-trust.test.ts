@@ -196,8 +196,10 @@ describe('CLIENT_INTERNAL_ID_MODE=reject (after the 3.4b cutover): 400, nothing 
     }
     const ws = await graphqlOverWebSocket(rejecting.url + '/graphql', { authorization: `Bearer ${u.token}`, 'x-internal-id': 'forged' }, { query: ME });
     assert.equal(ws.errors?.[0]?.extensions?.['code'], 'CLIENT_IDENTITY_FORBIDDEN');
+    const upgrade = await graphqlOverWebSocket(rejecting.url + '/graphql', { authorization: `Bearer ${u.token}` }, { query: ME }, { 'X-Internal-Id': 'forged' });
+    assert.equal(upgrade.errors?.[0]?.extensions?.['code'], 'CLIENT_IDENTITY_FORBIDDEN', 'on the WebSocket upgrade request too');
     assert.equal(stack.mesh.routed.length, before, 'no subgraph called');
-    assert.equal(await metricValue(rejecting.metricsUrl, 'gateway_client_identity_headers_total', { mode: 'reject' }), metricBefore + 5);
+    assert.equal(await metricValue(rejecting.metricsUrl, 'gateway_client_identity_headers_total', { mode: 'reject' }), metricBefore + 6);
   });
 
   test('clean requests still pass', async () => {

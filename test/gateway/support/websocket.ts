@@ -8,10 +8,21 @@ export interface WsResult {
   errors?: readonly { message: string; extensions?: Record<string, unknown> }[];
 }
 
-export async function graphqlOverWebSocket(httpUrl: string, connectionParams: Record<string, unknown>, payload: { query: string; extensions?: Record<string, unknown> }): Promise<WsResult> {
+export async function graphqlOverWebSocket(
+  httpUrl: string,
+  connectionParams: Record<string, unknown>,
+  payload: { query: string; extensions?: Record<string, unknown> },
+  upgradeHeaders: Record<string, string> = {},
+): Promise<WsResult> {
+  // The ws package lets a client (unlike a browser) put headers on the upgrade request.
+  class WebSocketWithHeaders extends WebSocket {
+    constructor(address: string, protocols?: string | string[]) {
+      super(address, protocols, { headers: upgradeHeaders });
+    }
+  }
   const client = createClient({
     url: httpUrl.replace(/^http/, 'ws'),
-    webSocketImpl: WebSocket,
+    webSocketImpl: WebSocketWithHeaders,
     connectionParams,
     retryAttempts: 0,
     lazy: true,
