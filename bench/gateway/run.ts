@@ -3,17 +3,20 @@
 //     warm caches), in alternating rounds so both see the same machine conditions;
 //  2. a burst of concurrent first requests from one new user: how many users_service calls;
 //  3. resident memory while 100k distinct valid tokens of 100k users arrive, against the same
-//     traffic without tokens on the gateway without identity.
+//     traffic without tokens on the gateway without identity;
+//  4. the identity code's own CPU time per request, alone in this process, against the gateway's
+//     CPU time per request without identity (from part 1).
 // The gateway runs in its own process; so does the load generator (autocannon).
 //
 //   node --import tsx bench/gateway/run.ts [--rounds 10] [--duration 6] [--warmup 20] [--connections 50]
-//     [--users 50] [--burst 500] [--tokens 100000] [--only throughput,burst,memory]
+//     [--users 50] [--burst 500] [--tokens 100000] [--only throughput,burst,memory,code]
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { identityCodeMicroseconds } from './identity-code.ts';
 import { startStandIns, type StandIns } from './stand-ins.ts';
 
 const { values: args } = parseArgs({
@@ -28,7 +31,7 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
   },
 });
-const parts = new Set((args.only ?? 'throughput,burst,memory').split(','));
+const parts = new Set((args.only ?? 'throughput,burst,memory,code').split(','));
 const rounds = Number(args.rounds);
 const duration = Number(args.duration);
 const warmup = Number(args.warmup);
@@ -130,6 +133,8 @@ function machine(): string {
 
 const loadAverage = () => loadavg().map((l) => l.toFixed(1)).join(' / ');
 const standIns = await startStandIns();
+/** The gateway's CPU time per request without identity, when part 1 ran. */
+let baselineCpuMsPerRequest: number | undefined;
 const report: string[] = [
   `Machine: ${machine()}`,
   `Command: node --import tsx bench/gateway/run.ts ${process.argv.slice(2).join(' ')}`.trim(),
@@ -171,6 +176,7 @@ if (parts.has('throughput')) {
   const perRound = (pick: (r: LoadResult & { cpuMsPerRequest: number }) => number) => median(results.on.map((r, i) => pick(r) / pick(results.off[i]!)));
   const cpuOff = m('off', (r) => r.cpuMsPerRequest);
   const cpuOn = m('on', (r) => r.cpuMsPerRequest);
+  baselineCpuMsPerRequest = cpuOff;
   report.push(
     `### Throughput: identity off vs on (${connections} connections, ${warmup} s warm-up each, then ${duration} s x ${rounds} rounds in alternating order, ${userCount} users)`,
     '',
@@ -266,6 +272,18 @@ if (parts.has('memory')) {
     row('identity off (baseline): retained after GC', samples.off, heap),
     row('identity on: retained after GC', samples.on, heap),
     `| **on / off retained after GC** | ${samples.on.map((m, i) => (samples.off[i] ? ratio(heap(m), heap(samples.off[i]!)) : '')).join(' | ')} | |`,
+    '',
+  );
+}
+
+// 4. The identity code alone.
+if (parts.has('code')) {
+  const micros = await identityCodeMicroseconds(standIns, userCount);
+  report.push(
+    `### The identity code alone (${userCount} users, cached tokens and ids; median of 7 rounds of 100,000 requests)`,
+    '',
+    `${micros.toFixed(2)} µs per request (a tight loop on one core)` +
+      (baselineCpuMsPerRequest === undefined ? '.' : `: ${ratio(micros / 1000, baselineCpuMsPerRequest)} of the gateway's CPU time per request without identity (${baselineCpuMsPerRequest.toFixed(3)} ms, part 1).`),
     '',
   );
 }
