@@ -162,6 +162,117 @@ test('flags follow Go rules: unknown flags exit 1, and flags after a positional 
   assert.match(late.stderr, /Too many command line arguments/);
 });
 
+function configDir(files: Record<string, string>): string {
+  const dir = tempDir('mindmirror-tofu-config-');
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(join(dir, path, '..'), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  }
+  return dir;
+}
+
+test('fmt -check lists the files it would rewrite and exits 3, 0 when all are formatted, 2 for a missing target', async () => {
+  const dir = configDir({
+    'main.tf': 'locals {\n  a = "x"\n}\n',
+    'vars.tfvars': 'a = "x" \n',
+    'notes.md': 'trailing  \n',
+    'settings.tf.json': '{"locals": {"a": "x"}}   \n',
+    'mod/tabbed.tf': 'locals {\n\ta = "x"\n}\n',
+    '.terraform/modules/vendored.tf': 'locals {\n\ta = "x"\n}\n',
+  });
+  const fmt = (...args: string[]) => run(fakes.tofuBin, ['fmt', ...args], { cwd: dir, env: fakes.env });
+  const here = await fmt('-check');
+  assert.equal(here.code, 3, here.all);
+  assert.equal(here.stdout, 'vars.tfvars\n', 'only its extensions, only the current directory without -recursive');
+  const all = await fmt('-check', '-recursive', '.');
+  assert.equal(all.code, 3);
+  assert.equal(all.stdout, 'mod/tabbed.tf\nvars.tfvars\n', 'subdirectories with -recursive, never hidden ones like .terraform');
+  assert.equal((await fmt('-check', '-list=false', '-recursive')).stdout, '');
+  const one = await fmt('-check', 'main.tf');
+  assert.deepEqual([one.code, one.stdout], [0, '']);
+  const missing = await fmt('-check', 'nowhere');
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /Error: Invalid file or directory path\n\nNo file or directory at nowhere/);
+  const wrongKind = await fmt('-check', 'notes.md');
+  assert.equal(wrongKind.code, 2);
+  assert.match(wrongKind.stderr, /Only \.tf, \.tofu, \.tfvars, \.tftest\.hcl, and \.tofutest\.hcl files can be processed/);
+  assert.equal((await fmt('-chek')).code, 1, 'a flag error exits 1');
+  const stdin = await run(fakes.tofuBin, ['fmt', '-check', '-'], { cwd: dir, env: fakes.env, input: 'a = 1\t\n' });
+  assert.deepEqual([stdin.code, stdin.stdout], [3, '']);
+});
+
+test('fmt judges only what real fmt rewrites: tabs in indentation, blanks at line ends outside comments and heredocs', async () => {
+  const judged: [string, string, 0 | 3][] = [
+    ['canonical', 'resource "x" "y" {\n  name = "a"\n}\n', 0],
+    ['tab indentation', 'resource "x" "y" {\n\tname = "a"\n}\n', 3],
+    ['a tab-indented comment', 'locals {\n\t# why\n  a = 1\n}\n', 3],
+    ['trailing blanks after code', 'locals {\n  a = 1 \n}\n', 3],
+    ['a blank line of spaces', 'locals {\n  a = 1\n  \n}\n', 3],
+    ['trailing blanks before CRLF', 'locals {\r\n  a = 1 \r\n}\r\n', 3],
+    // hclwrite keeps newline tokens as they are and adds none.
+    ['CRLF line endings', 'locals {\r\n  a = 1\r\n}\r\n', 0],
+    ['no final newline', 'locals {\n  a = 1\n}', 0],
+    // A line comment's bytes, heredoc text and block comments are kept as written.
+    ['trailing blanks in a comment', 'locals {\n  a = 1 # why \n}\n', 0],
+    ['tabs and blanks in a heredoc', 'locals {\n  a = <<EOT\n\tkept \nEOT\n}\n', 0],
+    ['tabs in a block comment', '/*\n\tkept \n*/\nlocals {}\n', 0],
+  ];
+  for (const [what, text, expected] of judged) {
+    const r = await run(fakes.tofuBin, ['fmt', '-check', '-'], { env: fakes.env, input: text });
+    assert.equal(r.code, expected, what);
+  }
+  const dir = configDir({ 'main.tf': 'locals {\n\ta = 1\n}\n' });
+  const rewrite = await run(fakes.tofuBin, ['fmt'], { cwd: dir, env: fakes.env });
+  assert.equal(rewrite.code, 70, 'the fake never pretends to rewrite a file');
+  assert.equal(readFileSync(join(dir, 'main.tf'), 'utf8'), 'locals {\n\ta = 1\n}\n');
+});
+
+test('validate needs init, with or without a backend: missing modules first, then missing providers', async () => {
+  const withModules = configDir({
+    'main.tf': 'module "network" {\n  source = "./modules/network"\n}\n\nresource "google_storage_bucket" "b" {\n  name = "b"\n}\n',
+    'modules/network/main.tf': 'resource "google_compute_network" "n" {}\n',
+  });
+  const bare = await tofu(withModules, 'validate', '-no-color');
+  assert.equal(bare.code, 1);
+  assert.match(bare.stderr, /Error: Module not installed\n\n {2}on main\.tf line 1:\n {2}1: module "network" \{\n\nThis module is not yet installed\. Run "tofu init" to install all modules required by this configuration\./);
+  assert.doesNotMatch(bare.stderr, /Missing required provider/, 'without its modules the configuration never loads far enough');
+  const bareJson = JSON.parse((await tofu(withModules, 'validate', '-json')).stdout) as { valid: boolean; diagnostics: { summary: string; range: unknown }[] };
+  assert.equal(bareJson.valid, false);
+  assert.deepEqual(bareJson.diagnostics.map((d) => [d.summary, d.range]), [
+    ['Module not installed', { filename: 'main.tf', start: { line: 1, column: 1, byte: 0 }, end: { line: 1, column: 17, byte: 16 } }],
+  ]);
+
+  const providersOnly = configDir({
+    'versions.tf': 'terraform {\n  required_providers {\n    google = {\n      source  = "hashicorp/google"\n      version = ">= 7.45.0"\n    }\n  }\n}\n',
+    'main.tf': 'resource "random_id" "x" {\n  byte_length = 4\n}\n\nresource "terraform_data" "y" {}\n',
+  });
+  const json = await tofu(providersOnly, 'validate', '-json');
+  assert.equal(json.code, 1);
+  const doc = JSON.parse(json.stdout) as { format_version: string; valid: boolean; error_count: number; warning_count: number; diagnostics: { severity: string; summary: string; detail: string }[] };
+  assert.deepEqual([doc.format_version, doc.valid, doc.error_count, doc.warning_count], ['1.0', false, 2, 0]);
+  assert.deepEqual(
+    doc.diagnostics.map((d) => [d.severity, d.summary, /requires provider (\S+),/.exec(d.detail)?.[1]]),
+    [
+      ['error', 'Missing required provider', 'registry.opentofu.org/hashicorp/google'],
+      ['error', 'Missing required provider', 'registry.opentofu.org/hashicorp/random'],
+    ],
+  );
+  assert.match(doc.diagnostics[0]!.detail, /You may be able to install it automatically by running:\n {2}tofu init$/);
+
+  assert.equal((await tofu(withModules, 'init', '-backend=false', '-input=false')).code, 0);
+  const valid = await tofu(withModules, 'validate', '-no-color');
+  assert.deepEqual([valid.code, valid.stdout], [0, 'Success! The configuration is valid.\n']);
+  assert.deepEqual(JSON.parse((await tofu(withModules, 'validate', '-json')).stdout), { format_version: '1.0', valid: true, error_count: 0, warning_count: 0, diagnostics: [] });
+  const plan = await tofu(withModules, 'plan', '-input=false');
+  assert.equal(plan.code, 1, 'init -backend=false configures no backend');
+  assert.match(plan.stderr, /Backend initialization required/);
+  freshBucket('b-validate');
+  assert.equal((await tofu(withModules, 'init', '-input=false', '-backend-config=bucket=b-validate', '-backend-config=prefix=prod')).code, 0, 'a first backend is no change of backend');
+  assert.equal((await tofu(withModules, 'init', '-backend=false')).code, 0);
+  assert.equal((await tofu(withModules, 'output', '-json')).code, 0, 'a later init -backend=false keeps the backend');
+  assert.equal((await tofu(withModules, 'validate', 'a', 'b')).code, 1);
+});
+
 test('a requested failure stops apply half-way and leaves the partial state a real apply would', async () => {
   freshBucket('b-fault');
   const dir = workdir(MODEL);

@@ -81,8 +81,11 @@ export interface FakeCloud {
   /** How long tofu apply takes per resource change (to interrupt an apply half-way). */
   applyDelayMs?: number;
   nextGeneration: number;
-  /** Per working directory: the backend config `tofu init` recorded. */
-  tofuWorkdirs: Record<string, { bucket: string; prefix: string; workspace: string }>;
+  /**
+   * Per working directory, what `tofu init` leaves in its .terraform: that it ran (providers and
+   * modules installed), the backend config (none after `init -backend=false`) and the workspace.
+   */
+  tofuWorkdirs: Record<string, { bucket?: string; prefix?: string; workspace: string }>;
   tofuVersion: string;
 }
 

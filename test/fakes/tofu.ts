@@ -1,14 +1,16 @@
 // A stand-in for OpenTofu with a GCS backend, faithful where the runbooks depend on it: Go-style
 // flags (an unknown flag exits 1), `plan -detailed-exitcode` (0 none / 1 error / 2 changes),
 // saved plans that go stale when the state's serial moves, the lock object with
-// DoesNotExist semantics, `state push` refusals on lineage and serial, state format v4.
+// DoesNotExist semantics, `state push` refusals on lineage and serial, state format v4,
+// `fmt -check` (0 formatted / 3 not / 2 IO errors) and `validate` after init.
 // Facts: ../shared/reference/tofu-cli.md. Unimplemented commands exit 70.
 
 import { randomUUID, createHash } from 'node:crypto';
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
-import { resolve, isAbsolute, join } from 'node:path';
+import { resolve, isAbsolute, join, normalize } from 'node:path';
 import { deleteObject, liveObject, objectBytes, putObject, rewriteObject, readCloud, recordCall, takeFault, withCloud, type FakeCloud, type RunService } from './store.ts';
+import { FMT_EXTENSIONS, isIgnoredName, needsFormatting, requirements } from './tofu-config.ts';
 import { joinAddress, parseTfvars, readModel, resolveModel, splitAddress, type Model, type ModelResource, MODEL_FILE } from './tofu-model.ts';
 
 type Kind = 'bool' | 'value' | 'multi';
@@ -46,6 +48,8 @@ const SPECS: Record<string, Record<string, Kind>> = {
   show: { ...VAR_FLAGS, json: 'bool', 'no-color': 'bool', 'show-sensitive': 'bool', state: 'bool', plan: 'value', config: 'bool', module: 'value' },
   'workspace select': { ...VAR_FLAGS, json: 'bool', 'json-into': 'value', 'or-create': 'bool' },
   'force-unlock': { force: 'bool' },
+  fmt: { list: 'bool', write: 'bool', diff: 'bool', check: 'bool', recursive: 'bool', 'no-color': 'bool' },
+  validate: { ...VAR_FLAGS, json: 'bool', 'no-tests': 'bool', 'test-directory': 'value', 'no-color': 'bool' },
 };
 
 class TofuError extends Error {
@@ -238,8 +242,8 @@ class Tofu {
 
   backend(): Backend {
     const rec = readCloud().tofuWorkdirs[this.workdirKey()];
-    if (!rec) throw new TofuError('Error: Backend initialization required, please run "tofu init"\n\nReason: Initial configuration of the requested backend "gcs"');
-    return new Backend(rec.bucket, rec.prefix, rec.workspace);
+    if (rec?.bucket === undefined) throw new TofuError('Error: Backend initialization required, please run "tofu init"\n\nReason: Initial configuration of the requested backend "gcs"');
+    return new Backend(rec.bucket, rec.prefix ?? '', rec.workspace);
   }
 
   async lock(backend: Backend, operation: string, timeoutMs: number): Promise<void> {
@@ -323,6 +327,11 @@ class Tofu {
     if (f.positionals.length) throw new TofuError('Error: Too many command line arguments\n\nDid you mean to use -chdir?');
     if (bool(f, 'reconfigure') && bool(f, 'migrate-state')) throw new TofuError('Error: Invalid backend configuration options\n\nThe -migrate-state and -reconfigure options are mutually-exclusive.');
     if (bool(f, 'backend', true) === false) {
+      // Providers and modules are installed all the same; a backend configured earlier stays.
+      const key = this.workdirKey();
+      withCloud((cloud) => {
+        cloud.tofuWorkdirs[key] ??= { workspace: 'default' };
+      });
       this.out += 'Initializing the backend... skipped (-backend=false)\nOpenTofu has been successfully initialized!\n';
       return 0;
     }
@@ -342,7 +351,7 @@ class Tofu {
         throw new TofuError(`Error: Failed to get existing workspaces: querying Cloud Storage failed: storage: bucket doesn't exist`);
       }
       const previous = cloud.tofuWorkdirs[key];
-      if (previous && (previous.bucket !== config.bucket || previous.prefix !== prefix) && !bool(f, 'reconfigure') && !bool(f, 'migrate-state') && !bool(f, 'force-copy')) {
+      if (previous?.bucket !== undefined && (previous.bucket !== config.bucket || previous.prefix !== prefix) && !bool(f, 'reconfigure') && !bool(f, 'migrate-state') && !bool(f, 'force-copy')) {
         throw new TofuError('Error: Backend configuration changed\n\nA change in the backend configuration has been detected, which may require migrating existing state.\n\nIf you wish to attempt automatic migration of the state, use "tofu init -migrate-state".\nIf you wish to store the current configuration with no changes to the state, use "tofu init -reconfigure".');
       }
       const workspace = previous?.workspace ?? 'default';
@@ -590,6 +599,125 @@ class Tofu {
     });
   }
 
+  async fmt(f: Flags): Promise<number> {
+    const check = bool(f, 'check');
+    const list = bool(f, 'list', true);
+    const diff = bool(f, 'diff');
+    // -check never writes, but it still prints the diffs -diff asks for.
+    const rewrite = (bool(f, 'write', true) && !check) || diff;
+    const notImplemented = () => new TofuError('fake tofu: fmt judges files but cannot rewrite them or show diffs; use -check or -write=false', 70);
+    if (f.positionals[0] === '-') {
+      // Standard input: nothing is listed or written, the formatted text goes to stdout.
+      const source = readFileSync(0, 'utf8');
+      const changed = needsFormatting(source);
+      if (changed && (diff || !check)) throw notImplemented();
+      if (check) return changed ? 3 : 0;
+      if (!diff) this.out += source;
+      return 0;
+    }
+    const listed: string[] = [];
+    const errors: string[] = [];
+    const supported = (name: string) => FMT_EXTENSIONS.some((ext) => name.endsWith(ext));
+    const visitFile = (path: string, shown: string) => {
+      if (needsFormatting(readFileSync(path, 'utf8'))) listed.push(shown);
+    };
+    const visitDir = (path: string, shown: string) => {
+      const entries = readdirSync(path, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      for (const entry of entries) {
+        if (isIgnoredName(entry.name)) continue;
+        if (entry.isDirectory()) {
+          if (bool(f, 'recursive')) visitDir(join(path, entry.name), join(shown, entry.name));
+        } else if (supported(entry.name)) {
+          visitFile(join(path, entry.name), join(shown, entry.name));
+        }
+      }
+    };
+    for (const target of f.positionals.length ? f.positionals : ['.']) {
+      const path = isAbsolute(target) ? target : join(this.workdir, target);
+      const shown = normalize(target).replace(/(.)\/+$/, '$1');
+      let isDir: boolean;
+      try {
+        isDir = statSync(path).isDirectory();
+      } catch {
+        errors.push(`Error: Invalid file or directory path\n\nNo file or directory at ${shown}`);
+        break; // real tofu stops at the first missing target
+      }
+      if (isDir) visitDir(path, shown);
+      else if (supported(target)) visitFile(path, shown);
+      else errors.push('Error: Invalid file extension\n\nOnly .tf, .tofu, .tfvars, .tftest.hcl, and .tofutest.hcl files can be processed with tofu fmt');
+    }
+    if (listed.length && rewrite) throw notImplemented();
+    // Without -check the names are printed as the files are processed, so before any error.
+    if (!check && list) this.out += listed.map((name) => `${name}\n`).join('');
+    if (errors.length) throw new TofuError(errors.join('\n\n'), 2);
+    if (!check) return 0;
+    if (list) this.out += listed.map((name) => `${name}\n`).join('');
+    return listed.length ? 3 : 0;
+  }
+
+  /**
+   * Judges only whether init ran: real validate needs the modules and provider plugins init
+   * installs, and the fake has neither. The configuration itself is checked offline by
+   * test/infra, and by real OpenTofu in CI (make infra-validate).
+   */
+  async validate(f: Flags): Promise<number> {
+    if (f.positionals.length > 1) throw new TofuError('Error: Too many command line arguments\n\nExpected at most one positional argument.');
+    const dir = f.positionals[0] ? (isAbsolute(f.positionals[0]) ? f.positionals[0] : join(this.workdir, f.positionals[0])) : this.workdir;
+    type At = { file: string; line: number; text: string; column: number; byte: number; length: number };
+    const diagnostics: { summary: string; detail: string; at?: At }[] = [];
+    if (!readCloud().tofuWorkdirs[this.workdirKey()]) {
+      const needs = requirements(dir);
+      // The configuration does not load without its modules, so missing providers are never reached.
+      for (const m of needs.modules) {
+        diagnostics.push({
+          summary: 'Module not installed',
+          detail: 'This module is not yet installed. Run "tofu init" to install all modules required by this configuration.',
+          at: { file: m.file, line: m.line, text: m.text, column: m.column, byte: m.byte, length: m.header.length },
+        });
+      }
+      if (!needs.modules.length) {
+        for (const provider of needs.providers) {
+          diagnostics.push({
+            summary: 'Missing required provider',
+            detail: `This configuration requires provider ${provider}, but that provider isn't available. You may be able to install it automatically by running:\n  tofu init`,
+          });
+        }
+      }
+    }
+    if (bool(f, 'json')) {
+      this.out += `${JSON.stringify(
+        {
+          format_version: '1.0',
+          valid: diagnostics.length === 0,
+          error_count: diagnostics.length,
+          warning_count: 0,
+          diagnostics: diagnostics.map((d) => ({
+            severity: 'error',
+            summary: d.summary,
+            detail: d.detail,
+            ...(d.at
+              ? {
+                  range: {
+                    filename: d.at.file,
+                    start: { line: d.at.line, column: d.at.column, byte: d.at.byte },
+                    end: { line: d.at.line, column: d.at.column + d.at.length, byte: d.at.byte + d.at.length },
+                  },
+                }
+              : {}),
+          })),
+        },
+        null,
+        2,
+      )}\n`;
+      return diagnostics.length ? 1 : 0;
+    }
+    if (diagnostics.length) {
+      throw new TofuError(diagnostics.map((d) => `Error: ${d.summary}\n\n${d.at ? `  on ${d.at.file} line ${d.at.line}:\n  ${d.at.line}: ${d.at.text.trim()}\n\n` : ''}${d.detail}`).join('\n\n'));
+    }
+    this.out += 'Success! The configuration is valid.\n';
+    return 0;
+  }
+
   async forceUnlock(f: Flags): Promise<number> {
     if (f.positionals.length !== 1) throw new TofuError('Expected a single argument: LOCK_ID');
     if (!bool(f, 'force')) throw new TofuError('Error: Failed to unlock state: force-unlock needs confirmation; without a terminal pass -force', 1);
@@ -690,6 +818,8 @@ export async function main(argv: string[]): Promise<number> {
             show: () => tofu.show(f),
             'workspace select': () => tofu.workspaceSelect(f),
             'force-unlock': () => tofu.forceUnlock(f),
+            fmt: () => tofu.fmt(f),
+            validate: () => tofu.validate(f),
           } as Record<string, () => Promise<number>>
         )[name]!();
       }
