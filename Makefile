@@ -11,7 +11,7 @@ RUN := node --import tsx
 	spoof-check voucher-e2e gateway preflight production-bootstrap production-secrets \
 	production-supabase production-deploy production-verify production-backup-state \
 	production-backups production-rollback production-rollback-traffic production-restore-state \
-	production-cost ci-changed-services ci-workflows bench-gateway bench-rls bench-deploy bench-infra
+	production-cost infra-validate ci-changed-services ci-workflows bench-gateway bench-rls bench-deploy bench-infra
 
 help: ## List every target with one line of description
 	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z0-9_-]+:.*## / { printf "  %-28s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -84,6 +84,9 @@ production-rollback-traffic: ## Route every service back to its previous revisio
 
 production-restore-state: ## Recover lost or corrupted state from a backup (BACKUP=<id>)
 	@$(RUN) scripts/production-restore-state.ts
+
+infra-validate: ## tofu fmt -check and tofu validate on infra/ (needs OpenTofu and the provider downloads)
+	@$(RUN) scripts/infra-validate.ts
 
 ci-changed-services: ## Print which services a release from BASE to HEAD would build
 	@$(RUN) scripts/ci-changed-services.ts
