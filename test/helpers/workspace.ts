@@ -64,10 +64,19 @@ export interface Workspace {
 
 const COPIED = ['scripts', 'Makefile', 'package.json', 'tsconfig.json', 'services.yaml', 'env/production.env.example', 'infra/pricing'];
 
-export async function createWorkspace(opts: { migrations?: Record<string, string> } = {}): Promise<Workspace> {
+/**
+ * A throwaway copy of what the runbooks need (plus `extra` paths), node_modules linked: enough for
+ * a runbook that needs neither a database nor a git history.
+ */
+export function copyRepository(extra: readonly string[] = []): string {
   const dir = tempDir('mindmirror-ws-');
-  for (const path of COPIED) cpSync(join(repoRoot, path), join(dir, path), { recursive: true });
+  for (const path of [...COPIED, ...extra]) cpSync(join(repoRoot, path), join(dir, path), { recursive: true });
   symlinkSync(join(repoRoot, 'node_modules'), join(dir, 'node_modules'));
+  return dir;
+}
+
+export async function createWorkspace(opts: { migrations?: Record<string, string> } = {}): Promise<Workspace> {
+  const dir = copyRepository();
   writeFileSync(join(dir, '.gitignore'), ['node_modules', 'env/*.env', 'supabase/.temp/', '.runs/', '.state-backups/', 'production-outputs.*', 'infra/**/*.tfplan', 'infra/**/production.tfvars', ''].join('\n'));
   const migrations = opts.migrations ?? {
     '20260101000000_profiles.sql': 'create table if not exists public.profiles (id uuid primary key, display_name text);\n',

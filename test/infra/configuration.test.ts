@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
@@ -129,30 +128,4 @@ test('secrets the runbooks create before the first apply are adopted, and only t
     })
     .sort();
   assert.deepEqual(adopted, expected);
-});
-
-/** A real OpenTofu, if one is configured; the fakes under test/fakes do not count. */
-function realTofu(): string | null {
-  const bin = process.env.TOFU_BIN;
-  if (!bin || bin.includes('test/fakes')) return null;
-  const probe = spawnSync(bin, ['version'], { encoding: 'utf8' });
-  return probe.status === 0 && /OpenTofu/.test(probe.stdout) ? bin : null;
-}
-
-test('tofu fmt -check finds nothing to reformat', (t) => {
-  const tofu = realTofu();
-  if (!tofu) return t.skip('no OpenTofu here: set TOFU_BIN to a real tofu binary to run fmt -check');
-  const run = spawnSync(tofu, ['fmt', '-check', '-recursive', INFRA], { encoding: 'utf8' });
-  assert.equal(run.status, 0, `files to reformat:\n${run.stdout}${run.stderr}`);
-});
-
-test('tofu validate accepts the production configuration', (t) => {
-  const tofu = realTofu();
-  if (!tofu) return t.skip('no OpenTofu here: set TOFU_BIN to a real tofu binary (with provider access) to run validate');
-  const dir = join(INFRA, PRODUCTION);
-  const init = spawnSync(tofu, [`-chdir=${dir}`, 'init', '-backend=false', '-input=false'], { encoding: 'utf8' });
-  assert.equal(init.status, 0, init.stderr);
-  const validate = spawnSync(tofu, [`-chdir=${dir}`, 'validate', '-json'], { encoding: 'utf8' });
-  const result = JSON.parse(validate.stdout) as { valid: boolean; diagnostics: unknown[] };
-  assert.equal(result.valid, true, JSON.stringify(result.diagnostics, null, 1));
 });
