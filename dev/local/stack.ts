@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { applySupabaseBootstrap } from '../supabase/bootstrap.ts';
 import { composeLocalSupergraph } from '../mesh/supergraph.ts';
+import { processRuns } from './processes.ts';
 import { COMPONENTS, GATEWAY_SERVICE_ACCOUNT, Layout, portOf, repoRoot, urlOf, type Component, type StackSettings } from './layout.ts';
 
 const layout = new Layout();
@@ -22,21 +23,13 @@ function fail(message: string, code = 1): never {
   process.exit(code);
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** pid and the settings fingerprint it was started with. */
 function readPid(c: Component): { pid: number; fingerprint: string } | null {
   const file = layout.pidFile(c);
   if (!existsSync(file)) return null;
   const [pid, fingerprint] = readFileSync(file, 'utf8').trim().split(' ');
-  return pid && alive(Number(pid)) ? { pid: Number(pid), fingerprint: fingerprint ?? '' } : null;
+  return pid && processRuns(Number(pid)) ? { pid: Number(pid), fingerprint: fingerprint ?? '' } : null;
 }
 
 function portAnswers(port: number): Promise<boolean> {
@@ -118,7 +111,7 @@ async function start(c: Component): Promise<void> {
 
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline) {
-    if (!alive(child.pid!)) break;
+    if (!processRuns(child.pid!)) break;
     if (await healthy(c, settings)) {
       console.log(`${c}: started (pid ${child.pid}, port ${port})`);
       return;
@@ -144,8 +137,8 @@ async function stop(c: Component): Promise<void> {
   };
   signal('SIGTERM');
   const deadline = Date.now() + 10_000;
-  while (alive(running.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  if (alive(running.pid)) signal('SIGKILL');
+  while (processRuns(running.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  if (processRuns(running.pid)) signal('SIGKILL');
   console.log(`${c}: stopped (pid ${running.pid})`);
 }
 

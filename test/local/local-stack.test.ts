@@ -18,10 +18,10 @@ const vars = { LOCAL_DIR: dir, LOCAL_PORT_BASE: String(portBase) };
 const PARTS = ['database', 'auth', 'metadata', 'users', 'workouts', 'gateway'];
 
 const pidOf = (part: string) => Number(readFileSync(join(dir, 'pids', `${part}.pid`), 'utf8').split(' ')[0]);
+/** Running: it exists and is not a zombie waiting for init to reap it (which holds nothing). */
 const alive = (pid: number) => {
   try {
-    process.kill(pid, 0);
-    return true;
+    return !readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.startsWith('Z');
   } catch {
     return false;
   }
