@@ -311,7 +311,7 @@ export async function runRunbook(runbook: Runbook, options: RunOptions): Promise
   }
 
   if (!failure) {
-    out.write(`\n${runbook.title}: done (${total} steps). Log: ${shownLog}\n`);
+    out.write(`\n${runbook.title}: done (${total} ${total === 1 ? 'step' : 'steps'}). Log: ${shownLog}\n`);
     log(`# done ${new Date().toISOString()}\n`);
     return EXIT.ok;
   }
