@@ -232,6 +232,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 class Tofu {
   out = '';
   err = '';
+
+  /** Writes what is buffered and `line` now, instead of when the command ends. */
+  stream(line: string): void {
+    process.stdout.write(this.out + line);
+    this.out = '';
+  }
   private heldLock: { backend: Backend; id: number } | null = null;
 
   constructor(readonly workdir: string) {}
@@ -459,7 +465,9 @@ class Tofu {
         if (change.actions.includes('delete')) resources.delete(change.address);
         else resources.set(change.address, { type: change.type, attributes: change.after! });
         withCloud((cloud) => applyToCloud(cloud, change));
-        this.out += `${change.address}: ${change.actions[0] === 'create' ? 'Creation' : change.actions[0] === 'delete' ? 'Destruction' : 'Modifications'} complete\n`;
+        // Streamed as each change completes, as real apply does: a person (or a test) watching the
+        // output sees the apply in progress and can interrupt it there.
+        this.stream(`${change.address}: ${change.actions[0] === 'create' ? 'Creation' : change.actions[0] === 'delete' ? 'Destruction' : 'Modifications'} complete\n`);
         applied++;
       }
       if (fault && fault.afterChanges === undefined) failure = fault.stderr ?? 'Error: injected failure';
