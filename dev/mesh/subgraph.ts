@@ -5,6 +5,7 @@
 import { buildSubgraphSchema, type GraphQLResolverMap } from '@apollo/subgraph';
 import { parse } from 'graphql';
 import { createYoga } from 'graphql-yoga';
+import pg from 'pg';
 import { listen, type Listening } from '../http.ts';
 import { createInvokerCheck, FORBIDDEN_PAGE, type InvokerCheckOptions } from './invoker-check.ts';
 
@@ -58,4 +59,33 @@ export async function startSubgraph(options: SubgraphOptions): Promise<RunningSu
   // The audience is this service's own URL, known once it listens.
   check = createInvokerCheck({ ...options.invoker, audience: listening.url });
   return { ...listening, graphqlUrl: `${listening.url}/graphql` };
+}
+
+/** The ids the gateway passes on (internal and Supabase ids) are UUIDs; anything else finds nobody. */
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface MeshServiceOptions {
+  databaseUrl: string;
+  port?: number;
+  invoker: SubgraphOptions['invoker'];
+}
+
+/**
+ * A mesh service that keeps its data in its own schema of the database: the schema is created
+ * when it starts, and its connections are closed when it stops.
+ */
+export async function startDatabaseSubgraph(
+  options: MeshServiceOptions,
+  service: { name: string; typeDefs: string; schemaSql: string; resolvers(pool: pg.Pool): GraphQLResolverMap<MeshContext> },
+): Promise<RunningSubgraph> {
+  const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 2 });
+  await pool.query(service.schemaSql);
+  const subgraph = await startSubgraph({ name: service.name, typeDefs: service.typeDefs, resolvers: service.resolvers(pool), port: options.port, invoker: options.invoker });
+  return {
+    ...subgraph,
+    async close() {
+      await subgraph.close();
+      await pool.end();
+    },
+  };
 }

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import pg from 'pg';
-import { startSubgraph, type MeshContext, type RunningSubgraph, type SubgraphOptions } from './subgraph.ts';
+import { startDatabaseSubgraph, UUID, type MeshContext, type MeshServiceOptions, type RunningSubgraph } from './subgraph.ts';
 
 export const USERS_SDL = /* GraphQL */ `
   extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])
@@ -55,25 +55,19 @@ const VOUCHER_ERRORS: Record<string, string> = {
   VR410: 'VOUCHER_EXPIRED',
 };
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export interface UsersServiceOptions {
-  databaseUrl: string;
-  port?: number;
-  invoker: SubgraphOptions['invoker'];
+export function startUsersService(options: MeshServiceOptions): Promise<RunningSubgraph> {
+  return startDatabaseSubgraph(options, { name: 'users_service', typeDefs: USERS_SDL, schemaSql: USERS_SCHEMA_SQL, resolvers: usersResolvers });
 }
 
-export async function startUsersService(options: UsersServiceOptions): Promise<RunningSubgraph> {
-  const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 2 });
-  await pool.query(USERS_SCHEMA_SQL);
-
-  const resolvers = {
+function usersResolvers(pool: pg.Pool) {
+  const byInternalId = async (internalId: string | undefined) => {
+    if (!internalId || !UUID.test(internalId)) return null;
+    const { rows } = await pool.query('select internal_id as id, email from users_service.users where internal_id = $1', [internalId]);
+    return rows[0] ?? null;
+  };
+  return {
     Query: {
-      async me(_: unknown, __: unknown, ctx: MeshContext) {
-        if (!ctx.internalId || !UUID.test(ctx.internalId)) return null;
-        const { rows } = await pool.query('select internal_id as id, email from users_service.users where internal_id = $1', [ctx.internalId]);
-        return rows[0] ?? null;
-      },
+      me: (_: unknown, __: unknown, ctx: MeshContext) => byInternalId(ctx.internalId),
       async userBySupabaseId(_: unknown, args: { supabaseId: string }) {
         if (!UUID.test(args.supabaseId)) return null;
         const { rows } = await pool.query('select internal_id as id, email from users_service.users where supabase_id = $1', [args.supabaseId]);
@@ -109,20 +103,7 @@ export async function startUsersService(options: UsersServiceOptions): Promise<R
       },
     },
     User: {
-      async __resolveReference(ref: { id: string }) {
-        if (!UUID.test(ref.id)) return null;
-        const { rows } = await pool.query('select internal_id as id, email from users_service.users where internal_id = $1', [ref.id]);
-        return rows[0] ?? null;
-      },
-    },
-  };
-
-  const subgraph = await startSubgraph({ name: 'users_service', typeDefs: USERS_SDL, resolvers, port: options.port, invoker: options.invoker });
-  return {
-    ...subgraph,
-    async close() {
-      await subgraph.close();
-      await pool.end();
+      __resolveReference: (ref: { id: string }) => byInternalId(ref.id),
     },
   };
 }

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import pg from 'pg';
-import { startSubgraph, type MeshContext, type RunningSubgraph, type SubgraphOptions } from './subgraph.ts';
+import { startDatabaseSubgraph, UUID, type MeshContext, type MeshServiceOptions, type RunningSubgraph } from './subgraph.ts';
 
 export const WORKOUTS_SDL = /* GraphQL */ `
   extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])
@@ -44,8 +44,6 @@ export const WORKOUTS_SCHEMA_SQL = `
   create index if not exists workouts_internal_id_idx on workouts_service.workouts (internal_id);
 `;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 function caller(ctx: MeshContext): string {
   if (!ctx.internalId || !UUID.test(ctx.internalId)) throw new GraphQLError('no internal id: redeem a voucher first', { extensions: { code: 'UNAUTHENTICATED' } });
   return ctx.internalId;
@@ -53,16 +51,12 @@ function caller(ctx: MeshContext): string {
 
 const asWorkout = (r: { id: string; name: string; duration_minutes: number; logged_at: Date }) => ({ id: r.id, name: r.name, durationMinutes: r.duration_minutes, loggedAt: r.logged_at.toISOString() });
 
-export interface WorkoutsServiceOptions {
-  databaseUrl: string;
-  port?: number;
-  invoker: SubgraphOptions['invoker'];
+export function startWorkoutsService(options: MeshServiceOptions): Promise<RunningSubgraph> {
+  return startDatabaseSubgraph(options, { name: 'workouts_service', typeDefs: WORKOUTS_SDL, schemaSql: WORKOUTS_SCHEMA_SQL, resolvers: workoutsResolvers });
 }
 
-export async function startWorkoutsService(options: WorkoutsServiceOptions): Promise<RunningSubgraph> {
-  const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 2 });
-  await pool.query(WORKOUTS_SCHEMA_SQL);
-  const resolvers = {
+function workoutsResolvers(pool: pg.Pool) {
+  return {
     Query: {
       async myWorkouts(_: unknown, __: unknown, ctx: MeshContext) {
         const { rows } = await pool.query('select * from workouts_service.workouts where internal_id = $1 order by logged_at desc, id', [caller(ctx)]);
@@ -79,14 +73,6 @@ export async function startWorkoutsService(options: WorkoutsServiceOptions): Pro
         ]);
         return asWorkout(rows[0]);
       },
-    },
-  };
-  const subgraph = await startSubgraph({ name: 'workouts_service', typeDefs: WORKOUTS_SDL, resolvers, port: options.port, invoker: options.invoker });
-  return {
-    ...subgraph,
-    async close() {
-      await subgraph.close();
-      await pool.end();
     },
   };
 }
