@@ -10,7 +10,7 @@ import type { Command, Var } from './command.ts';
 import { loadConfig } from './config.ts';
 import { PRODUCTION_VARS } from './env-schema.ts';
 import { ask, askHidden, confirm, isTrue } from './confirm.ts';
-import { execCommand, type CommandResult, type ExecContext } from './exec.ts';
+import { commandEnv, execCommand, type CommandResult, type ExecContext } from './exec.ts';
 import { MAKE } from './cli.ts';
 import { runbookForTarget } from './nested.ts';
 import { appendLog } from './files.ts';
@@ -332,8 +332,7 @@ async function runNestedRunbook(command: Command, ctx: ExecContext): Promise<Com
   const nested = await runbookForTarget(target);
   if (!nested) return null;
   const started = performance.now();
-  const env: NodeJS.ProcessEnv = { ...ctx.env };
-  for (const [key, value] of Object.entries(command.options.env)) env[key] = typeof value === 'string' ? value : ctx.lookup(value);
+  const startedAt = new Date().toISOString();
   let stdout = '';
   let stderr = '';
   const stream = (collect: (t: string) => void): Output => ({
@@ -347,13 +346,14 @@ async function runNestedRunbook(command: Command, ctx: ExecContext): Promise<Com
   ctx.log(`$ ${rendered}\n# the runbook of make ${target}, run in this process; its own log has its commands\n`);
   const exitCode = await runRunbook(nested, {
     argv: [],
-    env,
+    env: commandEnv(command, ctx),
     out: stream((t) => (stdout += t)),
     err: stream((t) => (stderr += t)),
     signal: ctx.signal,
   });
-  ctx.log(`--- exit ${exitCode} (${Math.round(performance.now() - started)} ms, started ${new Date(Date.now() - (performance.now() - started)).toISOString()})\n`);
-  return { command, rendered, exitCode, stdout, stderr, durationMs: performance.now() - started, ok: command.options.okExitCodes.includes(exitCode) };
+  const durationMs = performance.now() - started;
+  ctx.log(`--- exit ${exitCode} (${Math.round(durationMs)} ms, started ${startedAt})\n`);
+  return { command, rendered, exitCode, stdout, stderr, durationMs, ok: command.options.okExitCodes.includes(exitCode) };
 }
 
 async function runInOrder(step: Step, ctx: StepContext): Promise<void> {

@@ -45,6 +45,13 @@ $.log = Object.assign((entry: Parameters<typeof zxLog>[0]) => {
 }, { formatters: zxLog.formatters, output: zxLog.output });
 $.verbose = false;
 
+/** The environment a command runs with: the run's, plus the variables the command sets. */
+export function commandEnv(command: Command, ctx: Pick<ExecContext, 'env' | 'lookup'>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...ctx.env };
+  for (const [key, value] of Object.entries(command.options.env)) env[key] = typeof value === 'string' ? value : ctx.lookup(value);
+  return env;
+}
+
 export async function execCommand(command: Command, ctx: ExecContext): Promise<CommandResult> {
   const started = performance.now();
   const startedAt = new Date().toISOString();
@@ -66,10 +73,7 @@ export async function execCommand(command: Command, ctx: ExecContext): Promise<C
     return finish({ exitCode: 127, stdout: '', stderr: notFound, notFound });
   }
 
-  const childEnv: NodeJS.ProcessEnv = { ...ctx.env };
-  for (const [key, value] of Object.entries(command.options.env)) {
-    childEnv[key] = typeof value === 'string' ? value : ctx.lookup(value);
-  }
+  const childEnv = commandEnv(command, ctx);
   const args = [...leadingArgs, ...command.resolveArgs(ctx.lookup)];
   const input = command.options.stdin ? ctx.lookup(command.options.stdin) : undefined;
 
