@@ -5,8 +5,9 @@
 
 import { createSignedInUser, deleteUser, register, removeVouchers, type TestUser } from './lib/checks/clients.ts';
 import { runAttacks, type AttackResult } from './lib/checks/attacks.ts';
-import { LOCAL_DIR_PARAM, TARGET_PARAM, targetIn, targetSteps } from './lib/checks/target.ts';
+import { TARGET_PARAM, targetIn, targetSteps } from './lib/checks/target.ts';
 import { runIfMain } from './lib/engine.ts';
+import { LOCAL_DIR_PARAM } from './lib/local-steps.ts';
 import { defineRunbook, StepFailure } from './lib/runbook.ts';
 import { renderTable } from './lib/table.ts';
 

@@ -5,8 +5,9 @@
 
 import { randomBytes } from 'node:crypto';
 import { bearer, createSignedInUser, dataOf, deleteUser, errorCodes, issueVoucher, meThroughGateway, postGraphql, register, removeVouchers, type TestUser } from './lib/checks/clients.ts';
-import { LOCAL_DIR_PARAM, TARGET_PARAM, targetIn, targetSteps } from './lib/checks/target.ts';
+import { TARGET_PARAM, targetIn, targetSteps } from './lib/checks/target.ts';
 import { runIfMain } from './lib/engine.ts';
+import { LOCAL_DIR_PARAM } from './lib/local-steps.ts';
 import { defineRunbook, StepFailure, type StepContext } from './lib/runbook.ts';
 
 interface Journey {

@@ -8,6 +8,12 @@ import { runtimeVar } from './command.ts';
 import type { VarSpec } from './env-schema.ts';
 import type { Step } from './runbook.ts';
 
+export const LOCAL_DIR_PARAM: VarSpec = {
+  name: 'LOCAL_DIR',
+  description: 'Where the local stack keeps its settings, keys, data and logs (default .local).',
+  example: '',
+};
+
 export const LOCAL_PARAMS: VarSpec[] = [
   {
     name: 'DATABASE_URL',
@@ -21,7 +27,7 @@ export const LOCAL_PARAMS: VarSpec[] = [
     example: '',
     check: (v) => (/^rediss?:\/\//.test(v) ? null : 'expected a redis:// URL'),
   },
-  { name: 'LOCAL_DIR', description: 'Where the local stack keeps its settings, keys, data and logs (default .local).', example: '' },
+  LOCAL_DIR_PARAM,
   {
     name: 'LOCAL_PORT_BASE',
     description: 'First of the seven local ports (default 4000: gateway 4000, auth 4001, users 4002, workouts 4003, metadata 4004, database 4005, metrics 4006).',

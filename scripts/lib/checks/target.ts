@@ -36,12 +36,6 @@ export const TARGET_PARAM: VarSpec = {
   check: (v) => (v === 'local' || v === 'production' ? null : 'expected local or production'),
 };
 
-export const LOCAL_DIR_PARAM: VarSpec = {
-  name: 'LOCAL_DIR',
-  description: 'Directory of the local stack (default .local).',
-  example: '',
-};
-
 export const targetOf = (env: NodeJS.ProcessEnv) => (env.TARGET === 'production' ? 'production' : 'local');
 
 const GATEWAY_URL = runtimeVar('GATEWAY_URL');
@@ -53,6 +47,7 @@ const readGatewayUrl = tofu`-chdir=${INFRA_DIR} output -raw gateway_url`.capture
 const readServiceUrls = tofu`-chdir=${INFRA_DIR} output -json service_urls`.captureInto(SERVICE_URLS);
 const readAnonKey = gcloud`secrets versions access latest --secret=supabase-anon-key --project ${PROJECT_ID}`.captureInto(SUPABASE_ANON_KEY);
 const readServiceRoleKey = gcloud`secrets versions access latest --secret=supabase-service-role-key --project ${PROJECT_ID}`.captureInto(SUPABASE_SERVICE_ROLE_KEY);
+const productionReads = [repoInfra.init, readGatewayUrl, readServiceUrls, readAnonKey, readServiceRoleKey];
 
 /** The steps that find the target; the production one reads what it needs through the engine. */
 export function targetSteps(): Step[] {
@@ -89,11 +84,11 @@ export function targetSteps(): Step[] {
     {
       id: 'production-target',
       title: 'Read production’s URLs and keys (TARGET=production)',
-      commands: [repoInfra.init, readGatewayUrl, readServiceUrls, readAnonKey, readServiceRoleKey],
+      commands: productionReads,
       applies: (env) => (targetOf(env) === 'production' ? null : 'TARGET=local'),
       requires: ['SUPABASE_PROJECT_REF', 'SUPABASE_DB_URL', 'SUPABASE_DB_PASSWORD'],
       async run(ctx: StepContext) {
-        for (const c of [repoInfra.init, readGatewayUrl, readServiceUrls, readAnonKey, readServiceRoleKey]) await ctx.run(c);
+        for (const c of productionReads) await ctx.run(c);
         const services = JSON.parse(ctx.value(SERVICE_URLS)) as Record<string, string>;
         delete services.gateway;
         const ref = ctx.config.require('SUPABASE_PROJECT_REF');
