@@ -38,7 +38,8 @@ export interface ClientIdentityInput {
 export function clientIdentitySources(input: ClientIdentityInput): ClientIdentitySource[] {
   const found: ClientIdentitySource[] = [];
   if (input.headers) {
-    const names = input.headers instanceof Headers || typeof input.headers.keys === 'function' ? [...(input.headers as Headers).keys()] : Object.keys(input.headers);
+    // Fetch Headers (global or Hive's own) list their names; Node's header object is a plain record.
+    const names = typeof input.headers.keys === 'function' ? [...(input.headers as Headers).keys()] : Object.keys(input.headers);
     if (names.some(isGatewayOnlyName)) found.push('header');
   }
   if (input.operations.some((op) => mentionsGatewayOnly(op.extensions))) found.push('extensions');

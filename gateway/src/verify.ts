@@ -110,7 +110,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     return { sub: payload.sub, exp: payload.exp };
   }
 
-  function fromCache(token: string, key: string): VerifiedToken | undefined {
+  function fromCache(key: string): VerifiedToken | undefined {
     const cached = cache.get(key);
     if (cached === undefined || cached.exp * 1000 <= now()) return undefined;
     cacheHit.inc();
@@ -121,14 +121,14 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     cached(token) {
       // Only byte-identical tokens that passed every check before can match the hash.
       if (token.length > options.maxTokenBytes) return undefined;
-      return fromCache(token, hash('sha256', token, 'base64url'));
+      return fromCache(hash('sha256', token, 'base64url'));
     },
 
     async verify(token: string): Promise<VerifiedToken> {
       if (token.length > options.maxTokenBytes) throw new TokenRejectedError('token_too_large');
       if (!COMPACT_JWS.test(token)) throw new TokenRejectedError('malformed');
       const key = hash('sha256', token, 'base64url');
-      const cached = fromCache(token, key);
+      const cached = fromCache(key);
       if (cached !== undefined) return cached;
       cacheMiss.inc();
       let pending = inflight.get(key);
