@@ -23,7 +23,6 @@ function fail(message: string, code = 1): never {
   process.exit(code);
 }
 
-
 /** pid and the settings fingerprint it was started with. */
 function readPid(c: Component): { pid: number; fingerprint: string } | null {
   const file = layout.pidFile(c);
@@ -98,7 +97,7 @@ async function start(c: Component): Promise<void> {
     console.log(`${c}: restarting (its settings changed or it stopped answering)`);
     await stop(c);
   }
-  const port = c === 'database' ? portOf(settings, 'database') : portOf(settings, c);
+  const port = portOf(settings, c);
   if (await portAnswers(port)) fail(`${c}: port ${port} is taken by another program; stop it, or choose other ports with LOCAL_PORT_BASE=<port>`);
 
   const entry = c === 'gateway' ? join(repoRoot, 'gateway', 'src', 'main.ts') : join(repoRoot, 'dev', 'local', 'run.ts');
@@ -149,7 +148,7 @@ async function stopAll(): Promise<void> {
   const busy: string[] = [];
   for (const c of COMPONENTS) {
     if (c === 'database' && !settings.embeddedDatabase) continue;
-    if (await portAnswers(c === 'database' ? portOf(settings, 'database') : portOf(settings, c))) busy.push(c);
+    if (await portAnswers(portOf(settings, c))) busy.push(c);
   }
   if (busy.length) fail(`still answering after stop: ${busy.join(', ')} (not started by this stack?)`);
   console.log('every part is stopped and its port is free');
