@@ -57,7 +57,7 @@ async function forgedTokens(target: Target, a: TestUser, b: TestUser, signingKey
 
   const jwks = (await (await fetch(`${target.supabaseUrl}/auth/v1/.well-known/jwks.json`)).json()) as { keys: JWK[] };
   const publicJwk = jwks.keys.find((k) => k.kid === header.kid) ?? jwks.keys[0]!;
-  const publicPem = createPublicKey({ key: publicJwk as import('node:crypto').JsonWebKey, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString();
+  const publicPem = createPublicKey({ key: publicJwk as JsonWebKey, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString();
   const hsWithPublicKey = await new SignJWT(asB).setProtectedHeader({ alg: 'HS256', kid: header.kid, typ: 'JWT' }).sign(new TextEncoder().encode(publicPem));
   const { exp: _exp, ...withoutExp } = asB;
   const oversized = await sign({ ...claims, padding: 'x'.repeat(20_000) });
