@@ -35,7 +35,7 @@ export async function identityCodeMicroseconds(standIns: StandIns, users: number
     memoryMaxEntries: DEFAULTS.identityMemoryEntries,
     metrics,
   });
-  const authenticator = createAuthenticator({ verifier, identities, publicOperations: new Set(), clientInternalIdMode: 'ignore', metrics, log });
+  const authenticator = createAuthenticator({ verifier, identities, publicDocuments: new Set(), clientInternalIdMode: 'ignore', metrics, log });
   const authorizations = await Promise.all(Array.from({ length: users }, async (_, i) => `Bearer ${await standIns.sign(`user-${i}`)}`));
   // The headers autocannon sends, as Node's http module hands them over.
   const requestHeaders = { host: '127.0.0.1:4000', connection: 'keep-alive', 'content-type': 'application/json', 'content-length': '96', authorization: '' };

@@ -2,11 +2,11 @@
 // no transport details beyond the Authorization value and the operations asked for. Every way
 // it can refuse maps to one HTTP status and one stable `extensions.code`.
 
-import { getOperationAST, parse } from 'graphql';
 import type { Logger } from '@graphql-hive/gateway';
 import type { ClientIdentitySource, Identity } from './headers.ts';
 import type { IdentityResolver } from './identity.ts';
 import type { GatewayMetrics } from './metrics.ts';
+import { persistedDocumentId } from './trusted-documents.ts';
 import { IdentityUnavailableError } from './users-lookup.ts';
 import { TokenRejectedError, type TokenVerifier, type VerifiedToken } from './verify.ts';
 
@@ -14,7 +14,7 @@ export type ClientInternalIdMode = 'ignore' | 'reject';
 
 export interface Refusal {
   status: 400 | 401 | 503;
-  code: 'CLIENT_IDENTITY_FORBIDDEN' | 'UNAUTHENTICATED' | 'AUTH_UNAVAILABLE' | 'IDENTITY_UNAVAILABLE';
+  code: 'CLIENT_IDENTITY_FORBIDDEN' | 'UNAUTHENTICATED' | 'AMBIGUOUS_CREDENTIALS' | 'AUTH_UNAVAILABLE' | 'IDENTITY_UNAVAILABLE';
   message: string;
   /** Why, for logs and metrics; never sent to the client. */
   reason: string;
@@ -31,12 +31,20 @@ export interface OperationRequest {
   operationName?: string | null;
   query?: string;
   extensions?: unknown;
+  documentId?: unknown;
 }
+
+/**
+ * More than one credential in one request (two Authorization header lines, two spellings of the
+ * connection param): refused, never resolved by picking one, since a proxy on the way may have
+ * picked the other.
+ */
+export const AMBIGUOUS = Symbol('ambiguous credentials');
 
 export interface AuthenticationInput {
   transport: 'http' | 'websocket';
   /** The raw credential (the Authorization header or its WebSocket connection-param twin); undefined when absent. */
-  authorization: string | undefined;
+  authorization: string | undefined | typeof AMBIGUOUS;
   operations: readonly OperationRequest[];
   clientIdentity: readonly ClientIdentitySource[];
 }
@@ -44,7 +52,8 @@ export interface AuthenticationInput {
 export interface AuthenticatorOptions {
   verifier: TokenVerifier;
   identities: IdentityResolver;
-  publicOperations: ReadonlySet<string>;
+  /** sha256 hashes of the trusted documents callers without a token may run (PUBLIC_OPERATIONS). */
+  publicDocuments: ReadonlySet<string>;
   clientInternalIdMode: ClientInternalIdMode;
   metrics: GatewayMetrics;
   log: Logger;
@@ -63,6 +72,7 @@ const MESSAGES = {
   clientIdentity: 'x-internal-id and x-supabase-id are set by the gateway only: remove them from the request (headers, extensions, connection params).',
   missing: 'Authentication required: send your Supabase access token as "Authorization: Bearer <token>".',
   malformedHeader: 'The Authorization header must be exactly "Bearer <token>".',
+  ambiguous: 'Send exactly one Authorization header (or connection param): this request has more than one.',
   invalid: 'The access token is invalid or expired: sign in again to get a new one.',
   authUnavailable: 'Sign-in cannot be checked right now: try again shortly.',
   identityUnavailable: 'Your account cannot be looked up right now: try again shortly.',
@@ -77,17 +87,6 @@ export function bearerToken(value: string | undefined): string | null | undefine
   return match ? match[1]! : null;
 }
 
-/** The name of the operation that will run, from operationName or the document itself. */
-export function selectedOperationName(op: OperationRequest): string | undefined {
-  if (op.operationName) return op.operationName;
-  if (typeof op.query !== 'string') return undefined;
-  try {
-    return getOperationAST(parse(op.query, { noLocation: true }))?.name?.value;
-  } catch {
-    return undefined;
-  }
-}
-
 export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
   const { metrics, log } = options;
   const authenticated = metrics.authOutcomes.labels({ outcome: 'authenticated', reason: '' });
@@ -99,11 +98,14 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     throw new RequestRefusedError(refusal);
   }
 
+  // Public means a trusted document named by its hash, with no text of the caller's own: the
+  // runtime then runs exactly the stored text.
   function allPublic(operations: readonly OperationRequest[]): boolean {
-    if (options.publicOperations.size === 0 || operations.length === 0) return false;
+    if (options.publicDocuments.size === 0 || operations.length === 0) return false;
     return operations.every((op) => {
-      const name = selectedOperationName(op);
-      return name !== undefined && options.publicOperations.has(name);
+      if (typeof op.query === 'string' && op.query !== '') return false;
+      const id = persistedDocumentId(op);
+      return id !== undefined && options.publicDocuments.has(id);
     });
   }
 
@@ -146,6 +148,9 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
         log.info({ sources: input.clientIdentity, transport: input.transport }, 'dropped identity headers sent by the client');
       }
 
+      if (input.authorization === AMBIGUOUS) {
+        refuse({ status: 401, code: 'AMBIGUOUS_CREDENTIALS', message: MESSAGES.ambiguous, reason: 'ambiguous_credentials' }, input.transport);
+      }
       const token = bearerToken(input.authorization);
       if (token === undefined) {
         if (allPublic(input.operations)) {

@@ -6,15 +6,20 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Kind, OperationTypeNode, parse, type DocumentNode } from 'graphql';
 import type { LogLevel } from '@graphql-hive/gateway';
+import { isTypeAndField } from './internal-fields.ts';
 import { DEFAULTS, isProduction, type GatewayOptions } from './options.ts';
+import { isDocumentHash, readTrustedDocuments } from './trusted-documents.ts';
 
 /** The variables the gateway reads, for documentation and for "did you mean" hints. */
 export const GATEWAY_ENV_VARS = [
-  'PORT', 'HOST', 'METRICS_PORT', 'SUPABASE_URL', 'SUPABASE_JWT_SECRET_FILE', 'JWT_CLOCK_TOLERANCE_SECONDS',
+  'PORT', 'HOST', 'METRICS_PORT', 'METRICS_HOST', 'SUPABASE_URL', 'SUPABASE_JWT_SECRET_FILE', 'JWT_CLOCK_TOLERANCE_SECONDS',
   'USERS_SERVICE_URL', 'USERS_LOOKUP_QUERY', 'USERS_LOOKUP_PATH', 'USERS_SERVICE_TIMEOUT_MS',
   'REDIS_URL', 'REDIS_PASSWORD_FILE', 'REDIS_KEY_PREFIX', 'IDENTITY_CACHE_TTL_SECONDS', 'UNREGISTERED_CACHE_TTL_SECONDS',
   'CLIENT_INTERNAL_ID_MODE', 'PUBLIC_OPERATIONS', 'SUPERGRAPH', 'HIVE_CDN_ENDPOINT', 'HIVE_CDN_KEY', 'SUPERGRAPH_POLL_SECONDS',
   'SUBGRAPH_ID_TOKENS', 'GCE_METADATA_HOST', 'IMAGE_TAG', 'NODE_ENV', 'LOG_LEVEL', 'SHUTDOWN_TIMEOUT_SECONDS',
+  'TRUSTED_DOCUMENTS_FILE', 'REQUIRE_TRUSTED_DOCUMENTS', 'INTERNAL_FIELDS',
+  'MAX_REQUEST_BYTES', 'MAX_BATCH_OPERATIONS', 'MAX_TOKENS', 'MAX_DEPTH', 'MAX_ALIASES', 'MAX_DIRECTIVES', 'MAX_COST',
+  'RATE_LIMIT_WINDOW_SECONDS', 'RATE_LIMIT_PER_USER', 'RATE_LIMIT_PER_ADDRESS', 'RATE_LIMIT_KEY_PREFIX', 'TRUSTED_PROXY_HOPS',
 ] as const;
 
 const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error'];
@@ -58,15 +63,17 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): ParsedEnvironment {
   if (mode !== undefined && mode !== 'ignore' && mode !== 'reject') {
     problems.push(`CLIENT_INTERNAL_ID_MODE="${mode}" is not valid: expected ignore (drop, log and count) or reject (answer 400). Set CLIENT_INTERNAL_ID_MODE=ignore or reject.`);
   }
-  const publicOperations = text('PUBLIC_OPERATIONS')
-    ?.split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
+  const list = (name: string) =>
+    text(name)
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
 
   const options: GatewayOptions = {
     port: integer('PORT') ?? DEFAULTS.port,
     host: text('HOST'),
     metricsPort: integer('METRICS_PORT') ?? DEFAULTS.metricsPortFromEnv,
+    metricsHost: text('METRICS_HOST'),
     supabaseUrl: text('SUPABASE_URL') ?? '',
     supabaseJwtSecretFile: text('SUPABASE_JWT_SECRET_FILE'),
     jwtClockToleranceSeconds: integer('JWT_CLOCK_TOLERANCE_SECONDS'),
@@ -80,7 +87,22 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): ParsedEnvironment {
     identityCacheTtlSeconds: integer('IDENTITY_CACHE_TTL_SECONDS'),
     unregisteredCacheTtlSeconds: integer('UNREGISTERED_CACHE_TTL_SECONDS'),
     clientInternalIdMode: mode === 'reject' ? 'reject' : mode === 'ignore' ? 'ignore' : undefined,
-    publicOperations,
+    publicOperations: list('PUBLIC_OPERATIONS'),
+    trustedDocumentsFile: text('TRUSTED_DOCUMENTS_FILE'),
+    requireTrustedDocuments: flag('REQUIRE_TRUSTED_DOCUMENTS'),
+    internalFields: list('INTERNAL_FIELDS'),
+    maxRequestBytes: integer('MAX_REQUEST_BYTES'),
+    maxBatchOperations: integer('MAX_BATCH_OPERATIONS'),
+    maxTokens: integer('MAX_TOKENS'),
+    maxDepth: integer('MAX_DEPTH'),
+    maxAliases: integer('MAX_ALIASES'),
+    maxDirectives: integer('MAX_DIRECTIVES'),
+    maxCost: integer('MAX_COST'),
+    rateLimitWindowSeconds: integer('RATE_LIMIT_WINDOW_SECONDS'),
+    rateLimitPerUser: integer('RATE_LIMIT_PER_USER'),
+    rateLimitPerAddress: integer('RATE_LIMIT_PER_ADDRESS'),
+    rateLimitKeyPrefix: text('RATE_LIMIT_KEY_PREFIX'),
+    trustedProxyHops: integer('TRUSTED_PROXY_HOPS'),
     supergraph: text('SUPERGRAPH'),
     hiveCdnEndpoint: text('HIVE_CDN_ENDPOINT'),
     hiveCdnKey: text('HIVE_CDN_KEY'),
@@ -96,7 +118,18 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): ParsedEnvironment {
 }
 
 function exampleNumber(name: string): number {
-  const examples: Record<string, number> = { PORT: 4000, METRICS_PORT: 9464, IDENTITY_CACHE_TTL_SECONDS: 3600, SHUTDOWN_TIMEOUT_SECONDS: 8 };
+  const examples: Record<string, number> = {
+    PORT: 4000,
+    METRICS_PORT: 9464,
+    IDENTITY_CACHE_TTL_SECONDS: 3600,
+    SHUTDOWN_TIMEOUT_SECONDS: 8,
+    MAX_REQUEST_BYTES: DEFAULTS.maxRequestBytes,
+    MAX_TOKENS: DEFAULTS.maxTokens,
+    MAX_COST: DEFAULTS.maxCost,
+    RATE_LIMIT_PER_USER: DEFAULTS.rateLimitPerUser,
+    RATE_LIMIT_PER_ADDRESS: DEFAULTS.rateLimitPerAddress,
+    RATE_LIMIT_WINDOW_SECONDS: DEFAULTS.rateLimitWindowSeconds,
+  };
   return examples[name] ?? 5;
 }
 
@@ -122,6 +155,27 @@ export function problemsWith(options: GatewayOptions): string[] {
   range('UNREGISTERED_CACHE_TTL_SECONDS', options.unregisteredCacheTtlSeconds, 0, 60, ', so a user who just registered is not locked out');
   range('SUPERGRAPH_POLL_SECONDS', options.supergraphPollSeconds, 1, 86_400);
   range('SHUTDOWN_TIMEOUT_SECONDS', options.shutdownTimeoutSeconds, 1, 9, ' (Cloud Run kills the container 10 s after SIGTERM)');
+  range('MAX_REQUEST_BYTES', options.maxRequestBytes, 1_024, 10 * 1024 * 1024);
+  range('MAX_BATCH_OPERATIONS', options.maxBatchOperations, 1, 100);
+  range('MAX_TOKENS', options.maxTokens, 100, 50_000);
+  range('MAX_DEPTH', options.maxDepth, 2, 100);
+  range('MAX_ALIASES', options.maxAliases, 0, 1_000);
+  range('MAX_DIRECTIVES', options.maxDirectives, 0, 1_000);
+  range('MAX_COST', options.maxCost, 10, 10_000_000);
+  range('RATE_LIMIT_WINDOW_SECONDS', options.rateLimitWindowSeconds, 1, 3_600);
+  range('RATE_LIMIT_PER_USER', options.rateLimitPerUser, 0, 1_000_000, ' (0 switches the limit off)');
+  range('RATE_LIMIT_PER_ADDRESS', options.rateLimitPerAddress, 0, 1_000_000, ' (0 switches the limit off)');
+  range('TRUSTED_PROXY_HOPS', options.trustedProxyHops, 0, 10);
+  if (options.metricsHost !== undefined && !/^[A-Za-z0-9.:-]{1,253}$/.test(options.metricsHost)) {
+    problems.push(`METRICS_HOST="${options.metricsHost}" is not valid: expected an address to listen on, e.g. 127.0.0.1 (default) or 0.0.0.0 to let a scraper on the network read the metrics.`);
+  }
+  problems.push(...trustedDocumentProblems(options));
+  for (const field of options.internalFields ?? []) {
+    if (!isTypeAndField(field)) problems.push(`INTERNAL_FIELDS contains "${field}": expected Type.field entries separated by commas, e.g. INTERNAL_FIELDS=Query.userByEmail,User.stripeCustomerId.`);
+  }
+  if (options.rateLimitKeyPrefix !== undefined && !/^[\w:.-]{1,100}$/.test(options.rateLimitKeyPrefix)) {
+    problems.push(`RATE_LIMIT_KEY_PREFIX="${options.rateLimitKeyPrefix}" is not valid: use up to 100 letters, digits, "_", ":", "." or "-", e.g. ${DEFAULTS.rateLimitKeyPrefix}`);
+  }
 
   checkUrl(problems, 'SUPABASE_URL', options.supabaseUrl, {
     required: 'the Supabase project URL, e.g. https://<ref>.supabase.co (Project Settings > API)',
@@ -162,11 +216,6 @@ export function problemsWith(options: GatewayOptions): string[] {
   if (options.clientInternalIdMode !== undefined && options.clientInternalIdMode !== 'ignore' && options.clientInternalIdMode !== 'reject') {
     problems.push(`CLIENT_INTERNAL_ID_MODE="${String(options.clientInternalIdMode)}" is not valid: expected ignore or reject.`);
   }
-  for (const name of options.publicOperations ?? []) {
-    if (!GRAPHQL_NAME.test(name)) {
-      problems.push(`PUBLIC_OPERATIONS contains "${name}", which is not a GraphQL operation name: list names separated by commas, e.g. PUBLIC_OPERATIONS=AppVersion,PublicCatalog.`);
-    }
-  }
 
   const sources = [options.supergraph !== undefined && 'SUPERGRAPH', (options.hiveCdnEndpoint !== undefined || options.hiveCdnKey !== undefined) && 'HIVE_CDN_ENDPOINT/HIVE_CDN_KEY'].filter(Boolean);
   if (sources.length === 0) {
@@ -198,6 +247,34 @@ export function problemsWith(options: GatewayOptions): string[] {
   }
   if (options.logLevel !== undefined && !LOG_LEVELS.includes(options.logLevel)) {
     problems.push(`LOG_LEVEL="${String(options.logLevel)}" is not valid: expected one of ${LOG_LEVELS.join(', ')}.`);
+  }
+  return problems;
+}
+
+/** PUBLIC_OPERATIONS, TRUSTED_DOCUMENTS_FILE and REQUIRE_TRUSTED_DOCUMENTS together. */
+function trustedDocumentProblems(options: GatewayOptions): string[] {
+  const problems: string[] = [];
+  const read = options.trustedDocumentsFile !== undefined ? readTrustedDocuments(options.trustedDocumentsFile) : undefined;
+  if (read) problems.push(...read.problems);
+  const manifest = read?.manifest;
+  const guide = 'see "Anonymous operations" in docs/infrastructure/gateway-auth.md';
+  for (const entry of options.publicOperations ?? []) {
+    if (GRAPHQL_NAME.test(entry) && !isDocumentHash(entry)) {
+      const known = manifest?.hashesByOperationName.get(entry);
+      problems.push(
+        `PUBLIC_OPERATIONS contains "${entry}", an operation name: anonymous operations are trusted documents listed by the sha256 of their text, since a name is chosen by the caller (any fields under it would run). ` +
+          (known ? `The manifest's ${entry} is ${known}: list that instead (${guide}).` : `Put the document in TRUSTED_DOCUMENTS_FILE and list its sha256 instead (${guide}).`),
+      );
+    } else if (!isDocumentHash(entry)) {
+      problems.push(`PUBLIC_OPERATIONS contains "${entry}", which is not a sha256 hash (64 lowercase hex digits): list the hashes of trusted documents separated by commas (${guide}).`);
+    } else if (options.trustedDocumentsFile === undefined) {
+      problems.push(`PUBLIC_OPERATIONS lists ${entry} but TRUSTED_DOCUMENTS_FILE is not set: set it to the manifest that holds the document (${guide}).`);
+    } else if (manifest && !manifest.documents.has(entry)) {
+      problems.push(`PUBLIC_OPERATIONS lists ${entry}, which is not in TRUSTED_DOCUMENTS_FILE=${options.trustedDocumentsFile}: add the document to the manifest or remove the hash.`);
+    }
+  }
+  if (options.requireTrustedDocuments === true && options.trustedDocumentsFile === undefined) {
+    problems.push('REQUIRE_TRUSTED_DOCUMENTS=true needs TRUSTED_DOCUMENTS_FILE: without a manifest no document could run. Set the file, or REQUIRE_TRUSTED_DOCUMENTS=false.');
   }
   return problems;
 }

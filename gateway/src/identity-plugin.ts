@@ -17,7 +17,7 @@ import { OperationTypeNode } from 'graphql';
 import { createGraphQLError } from 'graphql-yoga';
 import type { GatewayPlugin } from '@graphql-hive/gateway';
 import type { ExecutionRequest } from '@graphql-tools/utils';
-import { RequestRefusedError, type Authenticator, type OperationRequest, type Refusal } from './authenticate.ts';
+import { AMBIGUOUS, RequestRefusedError, type Authenticator, type OperationRequest, type Refusal } from './authenticate.ts';
 import { clientExtensionsWithoutHeaders, clientIdentitySources, setIdentityHeaders, type Identity } from './headers.ts';
 import { audienceFor, type IdTokenSource } from './id-tokens.ts';
 import type { IdentityResolver } from './identity.ts';
@@ -27,10 +27,14 @@ export const IDENTITY = Symbol('mindmirror.identity');
 
 export type IdentityCarrier = { [IDENTITY]?: Identity };
 
+/** Requests whose caller proved a user identity: trusted documents let only these send their own text. */
+export type SignedInRequests = WeakSet<Request>;
+
 export interface IdentityPluginOptions {
   authenticator: Authenticator;
   identities: IdentityResolver;
   idTokens?: IdTokenSource;
+  signedIn: SignedInRequests;
 }
 
 export function refusalError(refusal: Refusal) {
@@ -49,16 +53,33 @@ export function withoutClientHeaders<T extends OperationRequest>(params: T): T {
 
 /**
  * A WebSocket client's credential: an `Authorization` connection param, in any letter case.
- * Several spellings at once, or a value that is not a string, is a malformed credential (refused),
- * never "no credential" (which a public operation would accept).
+ * Several spellings at once are ambiguous and a value that is not a string is malformed (both
+ * refused), never "no credential" (which a public operation would accept).
  */
-export function connectionParamsAuthorization(params: Record<string, unknown>): string | undefined {
+export function connectionParamsAuthorization(params: Record<string, unknown>): string | undefined | typeof AMBIGUOUS {
   const values = Object.entries(params)
     .filter(([key]) => key.toLowerCase() === 'authorization')
     .map(([, value]) => value);
   if (values.length === 0) return undefined;
-  if (values.length > 1 || typeof values[0] !== 'string') return 'ambiguous';
-  return values[0];
+  if (values.length > 1) return AMBIGUOUS;
+  return typeof values[0] === 'string' ? values[0] : 'not a string';
+}
+
+/**
+ * The Authorization header as it came on the wire. Node keeps only the first of repeated
+ * Authorization lines in `headers`, so the raw lines are counted: two lines are ambiguous.
+ */
+export function authorizationHeader(req: Pick<IncomingMessage, 'rawHeaders'> | undefined, request?: Request): string | undefined | typeof AMBIGUOUS {
+  if (req === undefined) return request?.headers.get('authorization') ?? undefined;
+  let value: string | undefined;
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length !== 13 || name.toLowerCase() !== 'authorization') continue;
+    if (value !== undefined) return AMBIGUOUS;
+    value = raw[i + 1]!;
+  }
+  return value;
 }
 
 function identityOf(executionRequest: ExecutionRequest | undefined): Identity {
@@ -74,18 +95,21 @@ function identityOf(executionRequest: ExecutionRequest | undefined): Identity {
  */
 export async function websocketIdentity(
   authenticator: Authenticator,
-  context: IdentityCarrier & { connectionParams?: Record<string, unknown>; req?: IncomingMessage },
+  signedIn: SignedInRequests,
+  context: IdentityCarrier & { connectionParams?: Record<string, unknown>; req?: IncomingMessage; request?: Request },
   params: OperationRequest,
 ): Promise<{ params: OperationRequest } | { refused: ReturnType<typeof refusalError> }> {
   const connectionParams = context.connectionParams ?? {};
   try {
-    context[IDENTITY] = await authenticator.authenticate({
+    const identity = await authenticator.authenticate({
       transport: 'websocket',
       authorization: connectionParamsAuthorization(connectionParams),
       operations: [params],
       // The upgrade request's own headers count too: a client may try to set identity there.
       clientIdentity: clientIdentitySources({ headers: context.req?.headers, operations: [params], connectionParams }),
     });
+    context[IDENTITY] = identity;
+    if (identity.kind === 'user' && context.request) signedIn.add(context.request);
   } catch (error) {
     if (error instanceof RequestRefusedError) return { refused: refusalError(error.refusal) };
     throw error;
@@ -94,7 +118,7 @@ export async function websocketIdentity(
 }
 
 export function useGatewayIdentity(options: IdentityPluginOptions): GatewayPlugin {
-  const { authenticator } = options;
+  const { authenticator, signedIn } = options;
   return {
     onRequestParse({ request, serverContext }) {
       return {
@@ -102,6 +126,7 @@ export function useGatewayIdentity(options: IdentityPluginOptions): GatewayPlugi
           const operations = (Array.isArray(requestParserResult) ? requestParserResult : [requestParserResult]) as OperationRequest[];
           const established = (identity: Identity) => {
             (serverContext as IdentityCarrier)[IDENTITY] = identity;
+            if (identity.kind === 'user') signedIn.add(request);
             setRequestParserResult(
               (Array.isArray(requestParserResult) ? requestParserResult.map(withoutClientHeaders) : withoutClientHeaders(requestParserResult)) as typeof requestParserResult,
             );
@@ -110,15 +135,16 @@ export function useGatewayIdentity(options: IdentityPluginOptions): GatewayPlugi
           const refused = (error: unknown): never => {
             throw error instanceof RequestRefusedError ? refusalError(error.refusal) : error;
           };
+          const req = (serverContext as { req?: IncomingMessage }).req;
           let outcome: Identity | Promise<Identity>;
           try {
             outcome = authenticator.authenticate({
               transport: 'http',
-              authorization: request.headers.get('authorization') ?? undefined,
+              authorization: authorizationHeader(req, request),
               operations,
               // Node's header object when the request came through node:http: the fetch Headers
               // would have to build a map of every header just to list the names.
-              clientIdentity: clientIdentitySources({ headers: (serverContext as { req?: IncomingMessage }).req?.headers ?? request.headers, operations }),
+              clientIdentity: clientIdentitySources({ headers: req?.headers ?? request.headers, operations }),
             });
           } catch (error) {
             return refused(error);

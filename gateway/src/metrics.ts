@@ -20,6 +20,7 @@ export interface GatewayMetrics {
   readonly redisErrors: Counter<'operation'>;
   readonly jwksRefreshes: Counter<'result'>;
   readonly idTokenFetches: Counter<'result'>;
+  readonly requestsRefused: Counter<'limit'>;
 }
 
 export function createMetrics(options: { processMetrics?: boolean } = {}): GatewayMetrics {
@@ -75,6 +76,12 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Gatew
       name: 'gateway_id_token_fetch_total',
       help: 'Google ID tokens fetched from the metadata server for subgraph calls, by result.',
       labelNames: ['result'],
+      registers,
+    }),
+    requestsRefused: new Counter({
+      name: 'gateway_requests_refused_total',
+      help: 'Requests or operations refused by a limit before any subgraph was called, by limit (body_size, batch_size, tokens, depth, aliases, directives, cost, internal_field, rate_user, rate_address).',
+      labelNames: ['limit'],
       registers,
     }),
   };

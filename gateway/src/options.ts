@@ -13,6 +13,8 @@ export interface GatewayOptions {
   host?: string;
   /** METRICS_PORT: Prometheus /metrics on its own port, never on the public one; 0 picks a free port. */
   metricsPort?: number;
+  /** METRICS_HOST: the metrics listener's address; 127.0.0.1 unless said otherwise. */
+  metricsHost?: string;
   /** SUPABASE_URL, e.g. https://<ref>.supabase.co */
   supabaseUrl: string;
   /** SUPABASE_JWT_SECRET_FILE: enables legacy HS256 tokens. */
@@ -39,8 +41,38 @@ export interface GatewayOptions {
   unregisteredCacheTtlSeconds?: number;
   /** CLIENT_INTERNAL_ID_MODE */
   clientInternalIdMode?: ClientInternalIdMode;
-  /** PUBLIC_OPERATIONS: operation names served without a token. */
+  /** PUBLIC_OPERATIONS: sha256 hashes of trusted documents anonymous callers may run. */
   publicOperations?: string[];
+  /** TRUSTED_DOCUMENTS_FILE: manifest of trusted documents (persisted operations) by sha256. */
+  trustedDocumentsFile?: string;
+  /** REQUIRE_TRUSTED_DOCUMENTS: true refuses arbitrary documents from signed-in callers too. */
+  requireTrustedDocuments?: boolean;
+  /** INTERNAL_FIELDS: Type.field entries clients may not query, besides the identity lookup's field. */
+  internalFields?: string[];
+  /** MAX_REQUEST_BYTES: larger request bodies are refused with 413 before they are read. */
+  maxRequestBytes?: number;
+  /** MAX_BATCH_OPERATIONS: operations per batched request. */
+  maxBatchOperations?: number;
+  /** MAX_TOKENS: lexical tokens per document, counted while parsing. */
+  maxTokens?: number;
+  /** MAX_DEPTH: nesting of selections, fragments flattened. */
+  maxDepth?: number;
+  /** MAX_ALIASES: aliases per operation. */
+  maxAliases?: number;
+  /** MAX_DIRECTIVES: directives per operation. */
+  maxDirectives?: number;
+  /** MAX_COST: GraphQL Armor's cost estimate per operation. */
+  maxCost?: number;
+  /** RATE_LIMIT_WINDOW_SECONDS: length of a rate-limit window. */
+  rateLimitWindowSeconds?: number;
+  /** RATE_LIMIT_PER_USER: operations per window per signed-in user; 0 switches it off. */
+  rateLimitPerUser?: number;
+  /** RATE_LIMIT_PER_ADDRESS: operations per window per client address without a token; 0 switches it off. */
+  rateLimitPerAddress?: number;
+  /** RATE_LIMIT_KEY_PREFIX: Redis key prefix of the shared counters. */
+  rateLimitKeyPrefix?: string;
+  /** TRUSTED_PROXY_HOPS: proxies in front of the gateway that append to X-Forwarded-For (Cloud Run: 1). */
+  trustedProxyHops?: number;
   /** SUPERGRAPH: file path or URL. */
   supergraph?: string;
   /** HIVE_CDN_ENDPOINT */
@@ -68,6 +100,7 @@ export interface GatewayOptions {
 export const DEFAULTS = {
   port: 4000,
   metricsPortFromEnv: 9464,
+  metricsHost: '127.0.0.1',
   jwtClockToleranceSeconds: 30,
   usersLookupQuery: DEFAULT_USERS_LOOKUP_QUERY,
   usersLookupPath: DEFAULT_USERS_LOOKUP_PATH,
@@ -87,6 +120,25 @@ export const DEFAULTS = {
   /** With Redis shared, memory keeps a mapping at most this long so Redis stays the truth. */
   identityMemoryTtlSecondsWithRedis: 60,
   redisCommandTimeoutMs: 250,
+  // Limits for a mobile and web app's API: the apps' own documents are a few hundred tokens, at
+  // most 6 levels deep, with a handful of aliases; each default leaves room above that and stays
+  // far below what costs the gateway measurable time (docs/infrastructure/gateway-auth.md).
+  maxRequestBytes: 100 * 1024,
+  maxBatchOperations: 10,
+  maxTokens: 1_000,
+  maxDepth: 10,
+  maxAliases: 10,
+  maxDirectives: 10,
+  maxCost: 5_000,
+  rateLimitWindowSeconds: 60,
+  rateLimitPerUser: 600,
+  rateLimitPerAddress: 120,
+  rateLimitKeyPrefix: 'mindmirror:gateway:rate:',
+  trustedProxyHops: 0,
+  /** Distinct rate-limit buckets one instance remembers; beyond that the least recently used go. */
+  rateLimitBuckets: 100_000,
+  /** How often an instance adds its counts to the shared ones in Redis and reads them back. */
+  rateLimitSyncMs: 100,
 } as const;
 
 export function isProduction(options: Pick<GatewayOptions, 'nodeEnv'>): boolean {

@@ -1,17 +1,15 @@
 // The shared layer of the identity cache: Supabase id -> internal id in Redis, so every gateway
 // instance benefits from one lookup. Redis is an optimisation, never a dependency: every failure
-// is counted and reported as a miss, and ioredis reconnects on its own in the background.
+// is counted and reported as a miss (redis-connection.ts makes failures fast).
 
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from '@graphql-hive/gateway';
 import type { GatewayMetrics } from './metrics.ts';
 
 export interface RedisIdentityStoreOptions {
-  url: string;
-  password?: string;
+  /** The gateway's Redis connection (redis-connection.ts); its owner closes it. */
+  client: Redis;
   keyPrefix: string;
-  /** A hung Redis must not hold a request longer than this. */
-  commandTimeoutMs: number;
   log: Logger;
   metrics: GatewayMetrics;
 }
@@ -23,16 +21,7 @@ export class RedisIdentityStore {
   private reportedDown = false;
 
   constructor(private readonly options: RedisIdentityStoreOptions) {
-    this.client = new Redis(options.url, {
-      ...(options.password ? { password: options.password } : {}),
-      // Fail fast while disconnected instead of queueing: the request goes to users_service.
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: options.commandTimeoutMs,
-      connectTimeout: 2_000,
-      retryStrategy: (attempt) => Math.min(attempt * 250, 2_000),
-      lazyConnect: false,
-    });
+    this.client = options.client;
     this.client.on('error', (error: Error) => this.markDown(error));
     this.client.on('ready', () => this.markUp());
   }
@@ -63,15 +52,6 @@ export class RedisIdentityStore {
       this.markUp();
     } catch (error) {
       this.failed('set', error);
-    }
-  }
-
-  async close(): Promise<void> {
-    try {
-      if (this.client.status === 'ready') await this.client.quit();
-      else this.client.disconnect();
-    } catch {
-      this.client.disconnect();
     }
   }
 

@@ -3,23 +3,22 @@
 // Prometheus metrics on a port of their own. main.ts runs it from the environment; tests and the
 // local stack call it directly.
 
-import { readFileSync } from 'node:fs';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createGatewayRuntime, type GatewayConfigSupergraph } from '@graphql-hive/gateway';
-import { createAuthenticator } from './authenticate.ts';
-import { lookupOperationName, problemsWith, redactUrl } from './config.ts';
+import { limitRequestBody, type BodyLimit } from './body-limit.ts';
+import { problemsWith, redactUrl } from './config.ts';
 import { answerOperationalRequest, applySecurityHeaders, type Readiness } from './http-responses.ts';
-import { audienceFor, createIdTokenSource } from './id-tokens.ts';
-import { createIdentityResolver } from './identity.ts';
-import { useGatewayIdentity } from './identity-plugin.ts';
-import { RemoteJwks } from './jwks.ts';
+import { createIdentityServices } from './identity-services.ts';
+import type { SignedInRequests } from './identity-plugin.ts';
+import { lookupFieldsOf } from './internal-fields.ts';
 import { createLogger } from './log.ts';
+import { createMetricsServer } from './metrics-server.ts';
 import { createMetrics, type GatewayMetrics } from './metrics.ts';
 import { DEFAULTS, isProduction, type GatewayOptions } from './options.ts';
-import { RedisIdentityStore } from './redis-store.ts';
-import { createUsersLookup } from './users-lookup.ts';
-import { createTokenVerifier } from './verify.ts';
+import { RateLimiter } from './rate-limits.ts';
+import { createRefusals } from './refusals.ts';
+import { createRuntime, GRAPHQL_PATH } from './runtime.ts';
+import { readTrustedDocuments } from './trusted-documents.ts';
 import { attachWebSocketEndpoint } from './websocket.ts';
 
 export type { GatewayOptions } from './options.ts';
@@ -38,6 +37,8 @@ export interface RunningGateway {
 export interface GatewayInternals {
   /** false runs the same gateway without the identity plugin: the benchmark's baseline only. */
   identity?: boolean;
+  /** false runs the same gateway without limits, rate limits, internal fields and hidden hints: the benchmark's baseline only. */
+  protections?: boolean;
   /** true restores Hive's merging of identical in-flight subgraph requests (tests of the second layer). */
   mergeIdenticalSubgraphRequests?: boolean;
 }
@@ -49,8 +50,6 @@ export class GatewayConfigError extends Error {
   }
 }
 
-const GRAPHQL_PATH = '/graphql';
-
 export async function startGateway(options: GatewayOptions, internals: GatewayInternals = {}): Promise<RunningGateway> {
   const problems = problemsWith(options);
   if (problems.length > 0) throw new GatewayConfigError(problems);
@@ -61,87 +60,55 @@ export async function startGateway(options: GatewayOptions, internals: GatewayIn
   const shutdownTimeoutMs = (options.shutdownTimeoutSeconds ?? DEFAULTS.shutdownTimeoutSeconds) * 1000;
   const log = createLogger({ level: options.logLevel ?? DEFAULTS.logLevel, service: 'gateway', version, sink: options.logSink });
   const metrics = createMetrics();
-
-  const supabaseUrl = options.supabaseUrl.replace(/\/+$/, '');
-  const jwks = new RemoteJwks({ url: `${supabaseUrl}/auth/v1/.well-known/jwks.json`, log, metrics });
-  void jwks.warmUp();
-  const legacySecret = options.supabaseJwtSecretFile
-    ? new TextEncoder().encode(readFileSync(options.supabaseJwtSecretFile, 'utf8').trim())
-    : undefined;
-  const verifier = createTokenVerifier({
-    supabaseUrl,
-    jwks,
-    legacySecret,
-    clockToleranceSeconds: options.jwtClockToleranceSeconds ?? DEFAULTS.jwtClockToleranceSeconds,
-    maxTokenBytes: DEFAULTS.maxTokenBytes,
-    cacheMaxEntries: DEFAULTS.tokenCacheEntries,
+  const refusals = createRefusals({ log, metrics });
+  const trustedDocuments = options.trustedDocumentsFile ? readTrustedDocuments(options.trustedDocumentsFile).manifest : undefined;
+  const identity = internals.identity === false ? undefined : createIdentityServices(options, new Set(options.publicOperations ?? []), log, metrics);
+  const signedIn: SignedInRequests = new WeakSet();
+  const limits = {
+    maxBatchOperations: options.maxBatchOperations ?? DEFAULTS.maxBatchOperations,
+    maxTokens: options.maxTokens ?? DEFAULTS.maxTokens,
+    maxDepth: options.maxDepth ?? DEFAULTS.maxDepth,
+    maxAliases: options.maxAliases ?? DEFAULTS.maxAliases,
+    maxDirectives: options.maxDirectives ?? DEFAULTS.maxDirectives,
+    maxCost: options.maxCost ?? DEFAULTS.maxCost,
+    exposeLimits: !production,
+  };
+  const rateLimiter = new RateLimiter({
+    windowSeconds: options.rateLimitWindowSeconds ?? DEFAULTS.rateLimitWindowSeconds,
+    maxBuckets: DEFAULTS.rateLimitBuckets,
+    syncIntervalMs: DEFAULTS.rateLimitSyncMs,
+    redis: identity?.redis,
+    keyPrefix: options.rateLimitKeyPrefix ?? DEFAULTS.rateLimitKeyPrefix,
     metrics,
   });
-
-  const idTokens = options.subgraphIdTokens
-    ? createIdTokenSource({ metadataHost: options.gceMetadataHost ?? DEFAULTS.gceMetadataHost, metrics })
-    : undefined;
-  const store = options.redisUrl
-    ? new RedisIdentityStore({
-        url: options.redisUrl,
-        password: options.redisPasswordFile ? readFileSync(options.redisPasswordFile, 'utf8').trim() : undefined,
-        keyPrefix: options.redisKeyPrefix ?? DEFAULTS.redisKeyPrefix,
-        commandTimeoutMs: DEFAULTS.redisCommandTimeoutMs,
-        log,
-        metrics,
-      })
-    : undefined;
-  const lookupQuery = options.usersLookupQuery ?? DEFAULTS.usersLookupQuery;
-  const usersServiceUrl = options.usersServiceUrl;
-  const lookup = createUsersLookup({
-    url: usersServiceUrl,
-    query: lookupQuery,
-    operationName: lookupOperationName(lookupQuery),
-    resultPath: options.usersLookupPath ?? DEFAULTS.usersLookupPath,
-    timeoutMs: options.usersServiceTimeoutMs ?? DEFAULTS.usersServiceTimeoutMs,
-    metrics,
-    headers: idTokens ? async () => ({ authorization: `Bearer ${await idTokens.get(audienceFor(usersServiceUrl))}` }) : undefined,
-  });
-  const ttlSeconds = options.identityCacheTtlSeconds ?? DEFAULTS.identityCacheTtlSeconds;
-  const identities = createIdentityResolver({
-    lookup,
-    store,
-    ttlSeconds,
-    memoryTtlSeconds: store ? Math.min(ttlSeconds, DEFAULTS.identityMemoryTtlSecondsWithRedis) : ttlSeconds,
-    unregisteredTtlSeconds: options.unregisteredCacheTtlSeconds ?? DEFAULTS.unregisteredCacheTtlSeconds,
-    memoryMaxEntries: DEFAULTS.identityMemoryEntries,
-    metrics,
-  });
-  const authenticator = createAuthenticator({
-    verifier,
-    identities,
-    publicOperations: new Set(options.publicOperations ?? []),
-    clientInternalIdMode: options.clientInternalIdMode ?? DEFAULTS.clientInternalIdMode,
-    metrics,
+  const runtime = createRuntime({
+    options,
+    production,
     log,
+    identity,
+    signedIn,
+    refusals,
+    limits,
+    internalFields: [...lookupFieldsOf(options.usersLookupQuery ?? DEFAULTS.usersLookupQuery), ...(options.internalFields ?? [])],
+    rateLimiter,
+    rateLimits: {
+      perUser: options.rateLimitPerUser ?? DEFAULTS.rateLimitPerUser,
+      perAddress: options.rateLimitPerAddress ?? DEFAULTS.rateLimitPerAddress,
+      trustedProxyHops: options.trustedProxyHops ?? DEFAULTS.trustedProxyHops,
+    },
+    trustedDocuments,
+    mergeIdenticalSubgraphRequests: internals.mergeIdenticalSubgraphRequests === true,
+    protections: internals.protections !== false,
   });
-
-  const remoteSupergraph = options.supergraph === undefined || /^https?:\/\//i.test(options.supergraph);
-  const supergraph: GatewayConfigSupergraph['supergraph'] =
-    options.supergraph ?? { type: 'hive', endpoint: options.hiveCdnEndpoint!, key: options.hiveCdnKey! };
-
-  const runtime = withoutRuntimeSignalHandlers(() =>
-    createGatewayRuntime({
-      supergraph,
-      pollingInterval: remoteSupergraph ? (options.supergraphPollSeconds ?? DEFAULTS.supergraphPollSeconds) * 1000 : undefined,
-      logging: log,
-      landingPage: false,
-      graphiql: !production,
-      disableIntrospection: production ? {} : undefined,
-      graphqlEndpoint: GRAPHQL_PATH,
-      batching: { limit: 10 },
-      // Merging identical in-flight subgraph requests rarely applies when every request carries
-      // its user's identity, costs a copy of every result, and would hand one user's answer to
-      // another the day the merge key missed a header.
-      transportEntries: { '*.http': { options: { deduplicateInflightRequests: internals.mergeIdenticalSubgraphRequests === true } } },
-      plugins: () => (internals.identity === false ? [] : [useGatewayIdentity({ authenticator, identities, idTokens })]),
-    }),
-  );
+  const maxRequestBytes = options.maxRequestBytes ?? DEFAULTS.maxRequestBytes;
+  const bodyLimit: BodyLimit | undefined =
+    internals.protections === false
+      ? undefined
+      : {
+          maxBytes: maxRequestBytes,
+          onRefused: (detail) => refusals.record('body_size', { detail }),
+          message: production ? 'The request body is too large.' : `The request body is larger than ${maxRequestBytes} bytes.`,
+        };
 
   let draining = false;
   const active = new Set<ServerResponse>();
@@ -151,8 +118,8 @@ export async function startGateway(options: GatewayOptions, internals: GatewayIn
     version,
     readiness: async (): Promise<Readiness> => {
       const checks: Record<string, string> = {
-        redis: store ? store.state : 'disabled',
-        jwks: jwks.loaded ? 'loaded' : 'not loaded',
+        redis: identity?.store ? identity.store.state : 'disabled',
+        jwks: identity?.jwks.loaded ? 'loaded' : 'not loaded',
       };
       if (draining) return { ready: false, checks: { ...checks, shutdown: 'draining' } };
       checks['supergraph'] = await supergraphState(runtime.getSchema);
@@ -169,43 +136,42 @@ export async function startGateway(options: GatewayOptions, internals: GatewayIn
     applySecurityHeaders(res);
     if (draining) res.setHeader('connection', 'close');
     if (answerOperationalRequest(req, res, endpoints)) return;
-    void runtime(req, res);
+    const body = bodyLimit ? limitRequestBody(req, res, bodyLimit) : 'continue';
+    if (body === 'continue') void runtime(req, res);
+    else if (body !== 'refused') void body.then((outcome) => void (outcome === 'continue' && runtime(req, res)));
   });
-  const webSockets = attachWebSocketEndpoint(server, runtime, GRAPHQL_PATH, internals.identity === false ? undefined : authenticator);
-  const metricsServer = createServer((req, res) => {
-    applySecurityHeaders(res);
-    if ((req.url ?? '').split('?')[0] !== '/metrics') {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: metrics are at /metrics\n');
-      return;
-    }
-    metrics.registry.metrics().then(
-      (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
-      () => res.writeHead(500).end(),
-    );
-  });
+  const webSockets = attachWebSocketEndpoint(server, runtime, { path: GRAPHQL_PATH, authenticator: identity?.authenticator, signedIn, maxPayloadBytes: maxRequestBytes });
+  const metricsServer = createMetricsServer(metrics);
 
+  const release = async () => {
+    rateLimiter.close();
+    await runtime.dispose();
+    await identity?.close();
+  };
   try {
     await listen(server, options.port ?? DEFAULTS.port, host);
-    await listen(metricsServer, options.metricsPort ?? 0, host);
+    await listen(metricsServer, options.metricsPort ?? 0, options.metricsHost ?? DEFAULTS.metricsHost);
   } catch (error) {
     server.close();
     metricsServer.close();
-    await runtime.dispose();
-    await store?.close();
+    await release();
     throw error;
   }
   const url = baseUrl(server, host);
-  const metricsUrl = baseUrl(metricsServer, host);
+  const metricsUrl = baseUrl(metricsServer, options.metricsHost ?? DEFAULTS.metricsHost);
   log.info(
     {
       url,
       metricsUrl,
       supergraph: options.supergraph ? redactUrl(options.supergraph) : 'hive-cdn',
       redis: options.redisUrl ? redactUrl(options.redisUrl) : 'disabled (in-process cache only)',
-      legacyHs256: legacySecret !== undefined,
-      subgraphIdTokens: idTokens !== undefined,
+      legacyHs256: identity?.legacyHs256 ?? false,
+      subgraphIdTokens: identity?.idTokens !== undefined,
       clientInternalIdMode: options.clientInternalIdMode ?? DEFAULTS.clientInternalIdMode,
-      publicOperations: options.publicOperations ?? [],
+      trustedDocuments: trustedDocuments?.documents.size ?? 0,
+      publicOperations: options.publicOperations?.length ?? 0,
+      requireTrustedDocuments: options.requireTrustedDocuments === true,
+      limits: { maxRequestBytes, ...limits },
     },
     'gateway listening',
   );
@@ -236,30 +202,12 @@ export async function startGateway(options: GatewayOptions, internals: GatewayIn
         await closed;
         await new Promise<void>((done) => metricsServer.close(() => done()));
         metricsServer.closeAllConnections();
-        await runtime.dispose();
-        await store?.close();
+        await release();
         log.info('gateway stopped');
       })();
       return closing;
     },
   };
-}
-
-/**
- * Hive's runtime registers process-wide SIGTERM/SIGINT handlers that dispose it at once, which
- * aborts in-flight requests. Shutdown belongs to whoever owns the process (main.ts drains first),
- * so the handlers it adds are removed again.
- */
-function withoutRuntimeSignalHandlers<T>(create: () => T): T {
-  const signals = ['SIGTERM', 'SIGINT'] as const;
-  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
-  const created = create();
-  for (const signal of signals) {
-    for (const listener of process.listeners(signal)) {
-      if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
-    }
-  }
-  return created;
 }
 
 async function supergraphState(getSchema: () => unknown): Promise<string> {

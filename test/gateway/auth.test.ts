@@ -3,13 +3,14 @@
 // and no subgraph ever called.
 
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { SignJWT, base64url, exportJWK, exportSPKI, importJWK } from 'jose';
 import { TestStack, bearer, postGraphQL, startTestGateway, type TestGateway } from './support/gateway.ts';
 import { createSigningKey, type TestIssuer } from './support/issuer.ts';
+import { rawHttp } from './support/raw-http.ts';
 import { graphqlOverWebSocket } from './support/websocket.ts';
 
 const ME = { query: '{ me { internalId supabaseId } }' };
@@ -26,7 +27,7 @@ before(async () => {
   const secretFile = join(stack.dir, 'jwt-secret');
   writeFileSync(secretFile, `${LEGACY_SECRET}\n`, { mode: 0o600 });
   [gateway, legacyGateway] = await Promise.all([
-    startTestGateway(stack.options({ publicOperations: ['AppVersion'] })),
+    startTestGateway(stack.options()),
     startTestGateway(stack.options({ supabaseJwtSecretFile: secretFile })),
   ]);
 });
@@ -209,7 +210,7 @@ describe('forged and misused tokens are refused', () => {
     await assertRefused(gateway, { authorization: good }, 'malformed_authorization', good);
   });
 
-  test('two Authorization headers are refused, not resolved by picking one', async () => {
+  test('two Authorization values joined into one header are malformed', async () => {
     const good = await issuer.sign({ sub: registeredUser() });
     await assertRefused(gateway, [['authorization', `Bearer ${good}`], ['authorization', `Bearer ${good}`]], 'malformed_authorization', good);
   });
@@ -231,45 +232,55 @@ describe('forged and misused tokens are refused', () => {
   });
 });
 
-describe('anonymous operations (PUBLIC_OPERATIONS)', () => {
-  test('an allow-listed operation runs without a token and carries no identity', async () => {
-    const before = stack.mesh.routed.length;
-    const res = await postGraphQL(gateway.graphqlUrl, { query: 'query AppVersion { appVersion }' }, { 'x-internal-id': 'forged' });
-    assert.equal(res.status, 200, JSON.stringify(res.body));
-    assert.deepEqual(res.body.data, { appVersion: '1.2.3' });
-    const call = stack.mesh.routed.slice(before);
-    assert.equal(call.length, 1);
-    assert.equal(call[0]!.headers['x-internal-id'], undefined);
-    assert.equal(call[0]!.headers['x-supabase-id'], undefined);
-  });
+describe('exactly one Authorization header', () => {
+  // Node keeps only the first of repeated Authorization lines in its header object; a proxy in
+  // front may have kept the other. Only raw lines on a socket show what the gateway gets.
+  const upgrade = (authorization: string[]): [string, string][] => [
+    ['Connection', 'Upgrade'],
+    ['Upgrade', 'websocket'],
+    ['Sec-WebSocket-Version', '13'],
+    ['Sec-WebSocket-Key', randomBytes(16).toString('base64')],
+    ['Sec-WebSocket-Protocol', 'graphql-transport-ws'],
+    ...authorization.map((value): [string, string] => ['Authorization', value]),
+  ];
 
-  test('the allow-list is by name: other names, unnamed operations and batches with a private one need a token', async () => {
-    await assertRefused(gateway, {}, 'missing_token');
-    const unnamed = await postGraphQL(gateway.graphqlUrl, { query: '{ appVersion }' });
-    assert.equal(unnamed.status, 401);
-    const mixed = await postGraphQL(gateway.graphqlUrl, [{ query: 'query AppVersion { appVersion }' }, ME]);
-    assert.equal(mixed.status, 401);
-  });
-
-  test('a bad token is refused even on a public operation (never silently downgraded)', async () => {
-    const res = await postGraphQL(gateway.graphqlUrl, { query: 'query AppVersion { appVersion }' }, bearer('a.b.c'));
-    assert.equal(res.status, 401);
-  });
-
-  test('an ambiguous or empty credential is refused, not taken for "no token"', async () => {
-    const query = 'query AppVersion { appVersion }';
-    const empty = await postGraphQL(gateway.graphqlUrl, { query }, { authorization: '' });
-    assert.equal(empty.status, 401);
-    for (const connectionParams of [{ Authorization: 'Bearer a.b.c', authorization: 'Bearer d.e.f' }, { authorization: 42 }]) {
-      const ws = await graphqlOverWebSocket(gateway.graphqlUrl, connectionParams, { query });
-      assert.equal(ws.errors?.[0]?.extensions?.['code'], 'UNAUTHENTICATED', JSON.stringify(ws));
+  test('two Authorization lines on the wire: 401 AMBIGUOUS_CREDENTIALS, even when both are valid', async () => {
+    const mine = await issuer.sign({ sub: registeredUser() });
+    const theirs = await issuer.sign({ sub: registeredUser() });
+    const body = JSON.stringify(ME);
+    const routedBefore = stack.mesh.routed.length;
+    for (const pair of [[mine, theirs], [mine, mine], [mine, 'garbage']]) {
+      const res = await rawHttp(gateway.url, {
+        headers: [['Content-Type', 'application/json'], ['Authorization', `Bearer ${pair[0]}`], ['Authorization', `Bearer ${pair[1]}`], ['Content-Length', String(Buffer.byteLength(body))], ['Connection', 'close']],
+        body,
+      });
+      assert.equal(res.status, 401, res.body);
+      assert.equal(res.headers['www-authenticate'], 'Bearer');
+      const answer = JSON.parse(res.body) as { data?: unknown; errors: { extensions: { code: string } }[] };
+      assert.equal(answer.errors[0]!.extensions.code, 'AMBIGUOUS_CREDENTIALS');
+      assert.equal(answer.data, undefined);
     }
-    const anonymous = await graphqlOverWebSocket(gateway.graphqlUrl, {}, { query });
-    assert.deepEqual(anonymous.data, { appVersion: '1.2.3' }, 'while no credential at all is anonymous');
+    assert.equal(stack.mesh.routed.length, routedBefore, 'no subgraph was called');
+    const one = await rawHttp(gateway.url, { headers: [['Content-Type', 'application/json'], ['Authorization', `Bearer ${mine}`], ['Content-Length', String(Buffer.byteLength(body))], ['Connection', 'close']], body });
+    assert.equal(one.status, 200, 'the same request with one line is served');
+    const refusal = gateway.logs().find((l) => l['reason'] === 'ambiguous_credentials');
+    assert.ok(refusal, 'the refusal is logged with its reason');
   });
 
-  test('public operations are off by default', async () => {
-    const res = await postGraphQL(legacyGateway.graphqlUrl, { query: 'query AppVersion { appVersion }' });
-    assert.equal(res.status, 401);
+  test('the WebSocket upgrade with two Authorization lines is refused with 401 before any socket is opened', async () => {
+    const token = await issuer.sign({ sub: registeredUser() });
+    const refused = await rawHttp(gateway.url, { method: 'GET', headers: upgrade([`Bearer ${token}`, `Bearer ${token}`]) });
+    assert.equal(refused.status, 401, refused.body);
+    assert.equal((JSON.parse(refused.body) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code, 'AMBIGUOUS_CREDENTIALS');
+    const accepted = await rawHttp(gateway.url, { method: 'GET', headers: upgrade([`Bearer ${token}`]) });
+    assert.equal(accepted.status, 101, 'one line (or none) upgrades as before');
+  });
+
+  test('two spellings of the Authorization connection param are ambiguous; a value that is not a string is malformed', async () => {
+    const token = await issuer.sign({ sub: registeredUser() });
+    const two = await graphqlOverWebSocket(gateway.graphqlUrl, { Authorization: `Bearer ${token}`, authorization: `Bearer ${token}` }, ME);
+    assert.equal(two.errors?.[0]?.extensions?.['code'], 'AMBIGUOUS_CREDENTIALS', JSON.stringify(two));
+    const number = await graphqlOverWebSocket(gateway.graphqlUrl, { authorization: 42 }, ME);
+    assert.equal(number.errors?.[0]?.extensions?.['code'], 'UNAUTHENTICATED', JSON.stringify(number));
   });
 });

@@ -22,19 +22,25 @@ test('the three required settings are enough; everything else has its documented
   assert.equal(options.port, 4000);
   assert.equal(options.metricsPort, 9464);
   assert.equal(options.supabaseUrl, 'https://abc.supabase.co');
-  for (const unset of ['redisUrl', 'supabaseJwtSecretFile', 'clientInternalIdMode', 'publicOperations', 'subgraphIdTokens'] as const) {
+  for (const unset of ['redisUrl', 'supabaseJwtSecretFile', 'clientInternalIdMode', 'publicOperations', 'subgraphIdTokens', 'trustedDocumentsFile', 'maxTokens', 'rateLimitPerUser', 'metricsHost'] as const) {
     assert.equal(options[unset], undefined, `${unset} left to its default`);
   }
   assert.equal(DEFAULTS.identityCacheTtlSeconds, 3600);
   assert.equal(DEFAULTS.clientInternalIdMode, 'ignore');
   assert.equal(DEFAULTS.unregisteredCacheTtlSeconds, 5);
+  assert.equal(DEFAULTS.metricsHost, '127.0.0.1');
+  assert.equal(DEFAULTS.maxRequestBytes, 102_400);
+  assert.equal(DEFAULTS.rateLimitPerUser, 600);
 });
 
 test('values are parsed: lists, flags, numbers, modes', () => {
   const { options, problems } = optionsFromEnv({
     ...minimal,
     PORT: '8080',
-    PUBLIC_OPERATIONS: ' AppVersion, PublicCatalog ,',
+    INTERNAL_FIELDS: ' Query.userByEmail, User.stripeCustomerId ,',
+    MAX_TOKENS: '2000',
+    RATE_LIMIT_PER_ADDRESS: '0',
+    TRUSTED_PROXY_HOPS: '1',
     SUBGRAPH_ID_TOKENS: 'true',
     CLIENT_INTERNAL_ID_MODE: 'reject',
     IDENTITY_CACHE_TTL_SECONDS: '600',
@@ -43,7 +49,10 @@ test('values are parsed: lists, flags, numbers, modes', () => {
   });
   assert.deepEqual(problems, []);
   assert.equal(options.port, 8080);
-  assert.deepEqual(options.publicOperations, ['AppVersion', 'PublicCatalog']);
+  assert.deepEqual(options.internalFields, ['Query.userByEmail', 'User.stripeCustomerId']);
+  assert.equal(options.maxTokens, 2000);
+  assert.equal(options.rateLimitPerAddress, 0, '0 switches the limit off');
+  assert.equal(options.trustedProxyHops, 1);
   assert.equal(options.subgraphIdTokens, true);
   assert.equal(options.clientInternalIdMode, 'reject');
   assert.equal(options.identityCacheTtlSeconds, 600);
@@ -60,6 +69,25 @@ test('production asks for https and keeps metrics off the public port', () => {
   assert.equal(problems.length, 2, problems.join('\n'));
   assert.match(problems.join('\n'), /SUPABASE_URL=http:\/\/abc\.supabase\.co is not valid in production: use https:\/\//);
   assert.match(problems.join('\n'), /METRICS_PORT=9464 is the same as PORT/);
+});
+
+test('every limit has a range, reported with the variable and the fix', () => {
+  const { problems } = optionsFromEnv({
+    ...minimal,
+    MAX_REQUEST_BYTES: '100',
+    MAX_BATCH_OPERATIONS: '0',
+    MAX_DEPTH: '1',
+    MAX_COST: '5',
+    RATE_LIMIT_WINDOW_SECONDS: '86400',
+    TRUSTED_PROXY_HOPS: '11',
+    METRICS_HOST: 'http://0.0.0.0',
+    RATE_LIMIT_KEY_PREFIX: 'has spaces',
+  });
+  const all = problems.join('\n');
+  assert.equal(problems.length, 8, all);
+  for (const name of ['MAX_REQUEST_BYTES=100', 'MAX_BATCH_OPERATIONS=0', 'MAX_DEPTH=1', 'MAX_COST=5', 'RATE_LIMIT_WINDOW_SECONDS=86400', 'TRUSTED_PROXY_HOPS=11', 'METRICS_HOST="http://0.0.0.0"', 'RATE_LIMIT_KEY_PREFIX="has spaces"']) {
+    assert.ok(all.includes(`${name} is not valid`), `${name} reported: ${all}`);
+  }
 });
 
 test('each supergraph source needs its pieces, and only one source at a time', () => {

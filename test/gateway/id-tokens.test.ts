@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { TestStack, bearer, postGraphQL, startTestGateway, type TestGateway } from './support/gateway.ts';
+import { APP_VERSION, byHash, hashOf, writeManifest } from './support/trusted-documents.ts';
 import { TestMetadataServer } from './support/metadata-server.ts';
 import type { ReceivedRequest } from './support/subgraphs.ts';
 
@@ -88,14 +89,14 @@ test('a token about to expire is replaced', async () => {
 
 test('without a token from the metadata server nothing is sent unauthenticated', async () => {
   metadata.failWith = 500;
-  const broken = await startTestGateway(stack.options({ subgraphIdTokens: true, gceMetadataHost: metadata.host, publicOperations: ['AppVersion'] }));
+  const broken = await startTestGateway(stack.options({ subgraphIdTokens: true, gceMetadataHost: metadata.host, trustedDocumentsFile: writeManifest(stack.dir, [APP_VERSION]), publicOperations: [hashOf(APP_VERSION)] }));
   try {
     const from = stack.mesh.received.length;
     const res = await postGraphQL(broken.graphqlUrl, QUERY, bearer(await stack.issuer.sign({ sub: user() })));
     assert.equal(res.status, 503, 'the lookup cannot be authorised, so the identity is unavailable');
     assert.equal(res.body.errors?.[0]?.extensions?.['code'], 'IDENTITY_UNAVAILABLE');
     // An anonymous operation needs no lookup, only the subgraph call, which cannot be authorised either.
-    const anonymous = await postGraphQL(broken.graphqlUrl, { query: 'query AppVersion { appVersion }' });
+    const anonymous = await postGraphQL(broken.graphqlUrl, byHash(APP_VERSION));
     assert.ok(anonymous.body.errors?.length, JSON.stringify(anonymous.body));
     assert.equal(anonymous.body.data?.['appVersion'] ?? null, null);
     assert.equal(stack.mesh.received.length, from, 'no request left without an ID token');

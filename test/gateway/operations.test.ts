@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { createLogger } from '../../gateway/src/log.ts';
 import { TestStack, bearer, metricValue, postGraphQL, startTestGateway, type TestGateway } from './support/gateway.ts';
 import { SHARED_REDIS_URL, deleteKeys, uniquePrefix } from './support/redis.ts';
+import { byHash, hashOf, writeManifest } from './support/trusted-documents.ts';
 
 const SECURITY_HEADERS = {
   'strict-transport-security': 'max-age=63072000; includeSubDomains',
@@ -15,7 +16,9 @@ const SECURITY_HEADERS = {
   'x-frame-options': 'DENY',
   'referrer-policy': 'no-referrer',
 };
-const INTROSPECTION = { query: 'query IntrospectionQuery { __schema { queryType { name } } }' };
+// Listed as an anonymous trusted document, to show production refuses introspection even then.
+const INTROSPECTION_TEXT = 'query IntrospectionQuery { __schema { queryType { name } } }';
+const INTROSPECTION = byHash(INTROSPECTION_TEXT);
 
 let stack: TestStack;
 let gateway: TestGateway;
@@ -24,10 +27,11 @@ const prefix = uniquePrefix();
 
 before(async () => {
   stack = await TestStack.start();
+  const anonymousIntrospection = { trustedDocumentsFile: writeManifest(stack.dir, [INTROSPECTION_TEXT]), publicOperations: [hashOf(INTROSPECTION_TEXT)] };
   [gateway, production] = await Promise.all([
-    startTestGateway(stack.options({ imageTag: 'v1.4.2', redisUrl: SHARED_REDIS_URL, redisKeyPrefix: prefix, publicOperations: ['IntrospectionQuery'], logLevel: 'debug' })),
+    startTestGateway(stack.options({ imageTag: 'v1.4.2', redisUrl: SHARED_REDIS_URL, redisKeyPrefix: prefix, ...anonymousIntrospection, logLevel: 'debug' })),
     // Production requires https for Supabase; nothing answers there, which this suite does not need.
-    startTestGateway(stack.options({ nodeEnv: 'production', supabaseUrl: 'https://127.0.0.1:9', publicOperations: ['IntrospectionQuery'], imageTag: 'v1.4.2' })),
+    startTestGateway(stack.options({ nodeEnv: 'production', supabaseUrl: 'https://127.0.0.1:9', ...anonymousIntrospection, imageTag: 'v1.4.2' })),
   ]);
 });
 after(async () => {
@@ -100,6 +104,30 @@ describe('NODE_ENV=production', () => {
 });
 
 describe('metrics', () => {
+  test('the metrics listener is on 127.0.0.1 unless METRICS_HOST says otherwise', async () => {
+    // 127.0.0.2 is loopback too, but a listener bound to 127.0.0.1 does not answer there.
+    const reachableAt = async (url: string, address: string, path: string) => {
+      try {
+        return (await fetch(`http://${address}:${new URL(url).port}${path}`, { signal: AbortSignal.timeout(2_000) })).status === 200;
+      } catch {
+        return false;
+      }
+    };
+    // Listening on every address, as on Cloud Run (HOST=0.0.0.0 in production).
+    const [publicOnly, metricsToo] = await Promise.all([
+      startTestGateway(stack.options({ host: '0.0.0.0' })),
+      startTestGateway(stack.options({ host: '0.0.0.0', metricsHost: '0.0.0.0' })),
+    ]);
+    try {
+      assert.equal(await reachableAt(publicOnly.url, '127.0.0.2', '/healthcheck'), true, 'the public port answers on every address');
+      assert.equal(await reachableAt(publicOnly.metricsUrl, '127.0.0.1', '/metrics'), true);
+      assert.equal(await reachableAt(publicOnly.metricsUrl, '127.0.0.2', '/metrics'), false, 'the metrics do not, by default');
+      assert.equal(await reachableAt(metricsToo.metricsUrl, '127.0.0.2', '/metrics'), true, 'METRICS_HOST=0.0.0.0 opens them to the network');
+    } finally {
+      await Promise.all([publicOnly.close(), metricsToo.close()]);
+    }
+  });
+
   test('Prometheus text on the metrics port only, with the identity metrics', async () => {
     const sub = randomUUID();
     stack.mesh.register(sub, 'iid-metrics');

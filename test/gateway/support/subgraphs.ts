@@ -23,7 +23,9 @@ const USERS_SDL = `
     userBySupabaseId(supabaseId: String!): User
     appVersion: String!
     slow(ms: Int!): String!
+    greeting(tone: Tone): String!
   }
+  enum Tone { FRIENDLY FORMAL }
   type Mutation { register: User }
   type Me { internalId: String supabaseId: String }
   type User @key(fields: "id") { id: ID! }
@@ -105,6 +107,7 @@ export class TestMesh {
           return id === undefined ? null : { id };
         },
         appVersion: () => '1.2.3',
+        greeting: (_: unknown, args: { tone?: string }) => (args.tone === 'FORMAL' ? 'Good day' : 'Hi'),
         slow: async (_: unknown, args: { ms: number }) => {
           await new Promise((r) => setTimeout(r, args.ms));
           return `waited ${args.ms} ms`;

@@ -1,0 +1,101 @@
+// Everything the gateway needs to establish identity, built from its options: the Supabase keys
+// and token verifier, Google ID tokens for subgraph calls, the Redis connection, the identity
+// cache and users_service lookup, and the authenticator that puts them together.
+
+import { readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
+import type { Logger } from '@graphql-hive/gateway';
+import { createAuthenticator, type Authenticator } from './authenticate.ts';
+import { lookupOperationName } from './config.ts';
+import { audienceFor, createIdTokenSource, type IdTokenSource } from './id-tokens.ts';
+import { createIdentityResolver, type IdentityResolver } from './identity.ts';
+import { RemoteJwks } from './jwks.ts';
+import type { GatewayMetrics } from './metrics.ts';
+import { DEFAULTS, type GatewayOptions } from './options.ts';
+import { closeRedis, connectRedis } from './redis-connection.ts';
+import { RedisIdentityStore } from './redis-store.ts';
+import { createUsersLookup } from './users-lookup.ts';
+import { createTokenVerifier } from './verify.ts';
+
+export interface IdentityServices {
+  jwks: RemoteJwks;
+  idTokens?: IdTokenSource;
+  /** The gateway's one Redis connection, also used by the rate limits; absent without REDIS_URL. */
+  redis?: Redis;
+  store?: RedisIdentityStore;
+  identities: IdentityResolver;
+  authenticator: Authenticator;
+  legacyHs256: boolean;
+  close(): Promise<void>;
+}
+
+export function createIdentityServices(options: GatewayOptions, publicDocuments: ReadonlySet<string>, log: Logger, metrics: GatewayMetrics): IdentityServices {
+  const supabaseUrl = options.supabaseUrl.replace(/\/+$/, '');
+  const jwks = new RemoteJwks({ url: `${supabaseUrl}/auth/v1/.well-known/jwks.json`, log, metrics });
+  void jwks.warmUp();
+  const legacySecret = options.supabaseJwtSecretFile
+    ? new TextEncoder().encode(readFileSync(options.supabaseJwtSecretFile, 'utf8').trim())
+    : undefined;
+  const verifier = createTokenVerifier({
+    supabaseUrl,
+    jwks,
+    legacySecret,
+    clockToleranceSeconds: options.jwtClockToleranceSeconds ?? DEFAULTS.jwtClockToleranceSeconds,
+    maxTokenBytes: DEFAULTS.maxTokenBytes,
+    cacheMaxEntries: DEFAULTS.tokenCacheEntries,
+    metrics,
+  });
+
+  const idTokens = options.subgraphIdTokens
+    ? createIdTokenSource({ metadataHost: options.gceMetadataHost ?? DEFAULTS.gceMetadataHost, metrics })
+    : undefined;
+  const redis = options.redisUrl
+    ? connectRedis({
+        url: options.redisUrl,
+        password: options.redisPasswordFile ? readFileSync(options.redisPasswordFile, 'utf8').trim() : undefined,
+        commandTimeoutMs: DEFAULTS.redisCommandTimeoutMs,
+      })
+    : undefined;
+  const store = redis ? new RedisIdentityStore({ client: redis, keyPrefix: options.redisKeyPrefix ?? DEFAULTS.redisKeyPrefix, log, metrics }) : undefined;
+  const lookupQuery = options.usersLookupQuery ?? DEFAULTS.usersLookupQuery;
+  const usersServiceUrl = options.usersServiceUrl;
+  const lookup = createUsersLookup({
+    url: usersServiceUrl,
+    query: lookupQuery,
+    operationName: lookupOperationName(lookupQuery),
+    resultPath: options.usersLookupPath ?? DEFAULTS.usersLookupPath,
+    timeoutMs: options.usersServiceTimeoutMs ?? DEFAULTS.usersServiceTimeoutMs,
+    metrics,
+    headers: idTokens ? async () => ({ authorization: `Bearer ${await idTokens.get(audienceFor(usersServiceUrl))}` }) : undefined,
+  });
+  const ttlSeconds = options.identityCacheTtlSeconds ?? DEFAULTS.identityCacheTtlSeconds;
+  const identities = createIdentityResolver({
+    lookup,
+    store,
+    ttlSeconds,
+    memoryTtlSeconds: store ? Math.min(ttlSeconds, DEFAULTS.identityMemoryTtlSecondsWithRedis) : ttlSeconds,
+    unregisteredTtlSeconds: options.unregisteredCacheTtlSeconds ?? DEFAULTS.unregisteredCacheTtlSeconds,
+    memoryMaxEntries: DEFAULTS.identityMemoryEntries,
+    metrics,
+  });
+  const authenticator = createAuthenticator({
+    verifier,
+    identities,
+    publicDocuments,
+    clientInternalIdMode: options.clientInternalIdMode ?? DEFAULTS.clientInternalIdMode,
+    metrics,
+    log,
+  });
+  return {
+    jwks,
+    idTokens,
+    redis,
+    store,
+    identities,
+    authenticator,
+    legacyHs256: legacySecret !== undefined,
+    close: async () => {
+      if (redis) await closeRedis(redis);
+    },
+  };
+}

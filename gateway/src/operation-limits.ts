@@ -1,0 +1,172 @@
+// Limits on what one request may ask for, each checked before the work it protects:
+// - operations per batch, as soon as the body is parsed (each operation is parsed and validated
+//   on its own, so every other limit is multiplied by the batch size);
+// - lexical tokens, while parsing (GraphQL Armor's counting parser stops at the limit);
+// - depth, aliases, directives and Armor's cost estimate, in one pass over the parsed document
+//   before graphql-js validates it. graphql-js's overlapping-fields rule costs the square of
+//   repeated fields, and a rule added to validation runs only after the fragments before it were
+//   checked, so these limits are checked first and a refused document is never validated.
+// The body-size cap sits in front of all this, in the HTTP server (body-limit.ts).
+
+import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
+import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
+import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
+import { MaxTokensParserWLexer } from '@escape.tech/graphql-armor-max-tokens';
+import { GraphQLError, Kind, OperationTypeNode, validate, type DocumentNode, type ParseOptions, type Source, type ValidationRule } from 'graphql';
+import type { GatewayPlugin } from '@graphql-hive/gateway';
+import type { IdentityCarrier } from './identity-plugin.ts';
+import { IDENTITY } from './identity-plugin.ts';
+import type { Limit, Refusals } from './refusals.ts';
+
+export interface OperationLimits {
+  maxBatchOperations: number;
+  maxTokens: number;
+  maxDepth: number;
+  maxAliases: number;
+  maxDirectives: number;
+  maxCost: number;
+  /** Say the limit and the measured value in the client's error (off in production). */
+  exposeLimits: boolean;
+}
+
+type DocumentLimit = Extract<Limit, 'depth' | 'aliases' | 'directives' | 'cost'>;
+
+const CLIENT_MESSAGES: Record<Exclude<Limit, 'internal_field' | 'rate_user' | 'rate_address' | 'body_size'>, string> = {
+  batch_size: 'Too many operations in one batched request.',
+  tokens: 'The document is too large: send fewer fields or split the operation.',
+  depth: 'The operation is nested too deeply.',
+  aliases: 'The operation uses too many aliases.',
+  directives: 'The operation uses too many directives.',
+  cost: 'The operation asks for too much at once: split it.',
+};
+
+/**
+ * What parsing a document over the token limit returns: a stand-in document (one operation
+ * selecting __typename, under the name the request asks for, so the runtime's checks between
+ * parsing and validation accept it) that carries the refusal to validation, where it is
+ * answered. Returned rather than thrown: the runtime caches parse errors and would answer a
+ * repeated document without asking this plugin, so the refusal would go uncounted, while a
+ * cached document comes back through this plugin every time.
+ */
+const REFUSED = Symbol('refused by the token limit');
+type RefusedDocument = DocumentNode & { [REFUSED]: { detail: string; text: string; operationName: string | undefined } };
+
+function refusedDocument(refusal: RefusedDocument[typeof REFUSED]): RefusedDocument {
+  const name = refusal.operationName;
+  return {
+    kind: Kind.DOCUMENT,
+    definitions: [
+      {
+        kind: Kind.OPERATION_DEFINITION,
+        operation: OperationTypeNode.QUERY,
+        ...(name ? { name: { kind: Kind.NAME, value: name } } : {}),
+        selectionSet: { kind: Kind.SELECTION_SET, selections: [{ kind: Kind.FIELD, name: { kind: Kind.NAME, value: '__typename' } }] },
+      },
+    ],
+    [REFUSED]: refusal,
+  };
+}
+
+/** A refusal found in the pre-validation pass, before it is turned into the client's error. */
+interface Exceeded {
+  limit: DocumentLimit;
+  /** Armor's message with the limit and the measured value. */
+  detail: string;
+}
+
+export function useOperationLimits(limits: OperationLimits, refusals: Refusals): GatewayPlugin {
+  const message = (limit: keyof typeof CLIENT_MESSAGES, detail: string) =>
+    limits.exposeLimits ? `${CLIENT_MESSAGES[limit]} ${detail}` : CLIENT_MESSAGES[limit];
+
+  // Each rule reports through onReject instead of throwing, so one pass finds every limit a
+  // document exceeds and records which one it was.
+  const rulesReportingTo = (found: Exceeded[]): ValidationRule[] => {
+    const report = (limit: DocumentLimit) => ({
+      exposeLimits: true,
+      propagateOnRejection: false,
+      onReject: [(_ctx: unknown, error: GraphQLError) => void found.push({ limit, detail: error.message.replace(/^Syntax Error: /, '') })],
+    });
+    return [
+      maxDepthRule({ n: limits.maxDepth, flattenFragments: true, ...report('depth') }),
+      maxAliasesRule({ n: limits.maxAliases, ...report('aliases') }),
+      maxDirectivesRule({ n: limits.maxDirectives, ...report('directives') }),
+      costLimitRule({ maxCost: limits.maxCost, ...report('cost') }),
+    ];
+  };
+
+  // The same document object comes back from the runtime's parse cache for the same text, so
+  // the pass runs once per distinct document.
+  const verdicts = new WeakMap<DocumentNode, Exceeded[]>();
+
+  function parseWithTokenLimit(source: string | Source, options?: ParseOptions): DocumentNode {
+    let exceeded: string | undefined;
+    const parser = new MaxTokensParserWLexer(source, {
+      ...options,
+      n: limits.maxTokens,
+      exposeLimits: true,
+      onReject: [(_ctx, error) => void (exceeded = error.message.replace(/^Syntax Error: /, ''))],
+      propagateOnRejection: true,
+    });
+    try {
+      return parser.parseDocument();
+    } catch (error) {
+      if (exceeded !== undefined) throw new TokenLimitExceeded(exceeded);
+      throw error;
+    }
+  }
+
+  return {
+    onRequestParse() {
+      return {
+        onRequestParseDone({ requestParserResult }) {
+          if (Array.isArray(requestParserResult) && requestParserResult.length > limits.maxBatchOperations) {
+            const detail = `${requestParserResult.length} operations > ${limits.maxBatchOperations}`;
+            throw refusals.refuse('batch_size', message('batch_size', detail), { detail }, { http: { status: 413 } });
+          }
+        },
+      };
+    },
+
+    onParse({ params, setParseFn, context }) {
+      setParseFn(parseWithTokenLimit);
+      return ({ result, replaceParseResult }) => {
+        const operationName = (context as { params?: { operationName?: string | null } }).params?.operationName ?? undefined;
+        if (result instanceof TokenLimitExceeded) {
+          const text = typeof params.source === 'string' ? params.source : params.source.body;
+          replaceParseResult(refusedDocument({ detail: result.detail, text, operationName }));
+        } else if (result && REFUSED in result && result[REFUSED].operationName !== operationName) {
+          // From the runtime's cache, asked for under another operation name this time.
+          replaceParseResult(refusedDocument({ ...result[REFUSED], operationName }));
+        }
+      };
+    },
+
+    onValidate({ params, setResult, context }) {
+      const document = params.documentAST;
+      const tooManyTokens = (document as Partial<RefusedDocument>)[REFUSED];
+      if (tooManyTokens) {
+        const { detail, text } = tooManyTokens;
+        setResult([refusals.refuse('tokens', message('tokens', detail), { detail, identity: (context as IdentityCarrier)[IDENTITY], document: text })]);
+        return;
+      }
+      let exceeded = verdicts.get(document);
+      if (exceeded === undefined) {
+        exceeded = [];
+        validate(params.schema, document, rulesReportingTo(exceeded));
+        verdicts.set(document, exceeded);
+      }
+      if (exceeded.length === 0) return;
+      const identity = (context as IdentityCarrier)[IDENTITY];
+      const text = document.loc?.source.body;
+      setResult(exceeded.map(({ limit, detail }) => refusals.refuse(limit, message(limit, detail), { detail, identity, document: text })));
+    },
+  };
+}
+
+/** Thrown by the counting parser; turned into the refusal where the caller is known. */
+class TokenLimitExceeded extends Error {
+  constructor(readonly detail: string) {
+    super(detail);
+  }
+}

@@ -1,0 +1,231 @@
+// Per-caller rate limits: operations per fixed window, per signed-in user (their Supabase id, so
+// a refreshed token does not start a new count) and per client address for callers without a
+// token. Over the limit: HTTP 429 with Retry-After (seconds to the window's end), before any
+// subgraph is called; anonymous callers are refused before their body is even read.
+//
+// Each instance counts in memory and, every RATE_LIMIT_SYNC_MS, adds its new counts to the shared
+// ones in Redis in one script call for all callers and reads the totals back, so all instances
+// enforce one limit. A caller whose total this instance has not read within that interval waits
+// for one such call (shared with every other caller in the same moment) before it is judged, so a
+// caller moving between instances finds the count the others left; a busy caller is judged from
+// memory, with at most one interval of the other instances' counts not yet seen. When Redis is
+// down nobody waits: the in-memory counts go on limiting each instance on its own.
+
+import type { IncomingMessage } from 'node:http';
+import type { Redis } from 'ioredis';
+import type { GatewayPlugin } from '@graphql-hive/gateway';
+import { clientAddress } from './client-address.ts';
+import { IDENTITY, type IdentityCarrier } from './identity-plugin.ts';
+import { ExpiringLru } from './lru.ts';
+import type { GatewayMetrics } from './metrics.ts';
+import { LIMIT_CODES, type Refusals } from './refusals.ts';
+
+export interface RateLimiterOptions {
+  windowSeconds: number;
+  /** Buckets remembered at once; the least recently used beyond that are forgotten. */
+  maxBuckets: number;
+  syncIntervalMs: number;
+  /** Shared counters; without it, each instance limits on its own. */
+  redis?: Redis;
+  keyPrefix: string;
+  metrics: GatewayMetrics;
+  now?: () => number;
+}
+
+interface Bucket {
+  window: number;
+  /** When this instance last read the shared total (0: never). */
+  readAt: number;
+  /** The total across instances, as Redis last reported it (this instance's synced counts included). */
+  shared: number;
+  /** Counted here, not yet sent. */
+  unsent: number;
+  /** Sent, answer pending. */
+  sending: number;
+}
+
+// INCRBY each key by its delta, give a new key its window's end as expiry, return the totals.
+const ADD_AND_READ = `
+local totals = {}
+for i, key in ipairs(KEYS) do
+  local total = redis.call('INCRBY', key, ARGV[2 * i - 1])
+  if total == tonumber(ARGV[2 * i - 1]) then redis.call('PEXPIREAT', key, ARGV[2 * i]) end
+  totals[i] = total
+end
+return totals`;
+const KEYS_PER_CALL = 500;
+
+export class RateLimiter {
+  private readonly windowMs: number;
+  private readonly buckets: ExpiringLru<Bucket>;
+  private readonly pending = new Map<string, Bucket>();
+  private timer: NodeJS.Timeout | undefined;
+  private immediate: Promise<void> | undefined;
+  private readonly now: () => number;
+
+  constructor(private readonly options: RateLimiterOptions) {
+    this.windowMs = options.windowSeconds * 1000;
+    this.now = options.now ?? Date.now;
+    this.buckets = new ExpiringLru<Bucket>(options.maxBuckets, this.now);
+  }
+
+  /**
+   * Counts `weight` operations for a bucket. Resolves to 0 when they are allowed, otherwise to
+   * the seconds until the window ends (nothing is counted then). Synchronous unless the shared
+   * total has to be read first.
+   */
+  charge(bucketKey: string, limit: number, weight = 1): number | Promise<number> {
+    const t = this.now();
+    const window = Math.floor(t / this.windowMs);
+    let bucket = this.buckets.get(bucketKey);
+    if (bucket === undefined || bucket.window !== window) {
+      bucket = { window, readAt: 0, shared: 0, unsent: 0, sending: 0 };
+      this.buckets.set(bucketKey, bucket, (window + 1) * this.windowMs - t);
+    }
+    if (this.options.redis?.status === 'ready' && t - bucket.readAt >= this.options.syncIntervalMs) {
+      this.pending.set(bucketKey, bucket);
+      const judged = bucket;
+      return this.syncNow().then(() => this.decide(bucketKey, judged, limit, weight));
+    }
+    return this.decide(bucketKey, bucket, limit, weight);
+  }
+
+  private decide(bucketKey: string, bucket: Bucket, limit: number, weight: number): number {
+    if (bucket.shared + bucket.unsent + bucket.sending + weight > limit) {
+      return Math.max(1, Math.ceil(((bucket.window + 1) * this.windowMs - this.now()) / 1000));
+    }
+    bucket.unsent += weight;
+    if (this.options.redis) {
+      this.pending.set(bucketKey, bucket);
+      this.timer ??= setTimeout(() => void this.sync(), this.options.syncIntervalMs).unref();
+    }
+    return 0;
+  }
+
+  /** One sync for every caller that needs a fresh total in this turn of the event loop. */
+  private syncNow(): Promise<void> {
+    this.immediate ??= new Promise<void>((resolve) =>
+      setImmediate(() => {
+        this.immediate = undefined;
+        void this.sync().then(resolve);
+      }),
+    );
+    return this.immediate;
+  }
+
+  /** Sends what was counted since the last sync and reads the shared totals back. */
+  async sync(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const redis = this.options.redis;
+    if (!redis || this.pending.size === 0) return;
+    const batch = [...this.pending].slice(0, KEYS_PER_CALL);
+    for (const [key] of batch) this.pending.delete(key);
+    // More than one call's worth waits for the next tick of the timer.
+    if (this.pending.size > 0) this.timer = setTimeout(() => void this.sync(), this.options.syncIntervalMs).unref();
+    const deltas = batch.map(([, bucket]) => {
+      const delta = bucket.unsent;
+      bucket.unsent = 0;
+      bucket.sending += delta;
+      return delta;
+    });
+    try {
+      if (redis.status !== 'ready') throw new Error(`Redis is not connected (${redis.status})`);
+      const keys = batch.map(([key, bucket]) => `${this.options.keyPrefix}${key}:${bucket.window}`);
+      const args = batch.flatMap(([, bucket], i) => [deltas[i]!, (bucket.window + 1) * this.windowMs + 1_000]);
+      const totals = (await redis.eval(ADD_AND_READ, keys.length, ...keys, ...args)) as number[];
+      const readAt = this.now();
+      batch.forEach(([, bucket], i) => {
+        bucket.sending -= deltas[i]!;
+        bucket.shared = Math.max(bucket.shared, Number(totals[i]));
+        bucket.readAt = readAt;
+      });
+    } catch {
+      this.options.metrics.redisErrors.inc({ operation: 'rate_limit' });
+      // Judged from memory until the next attempt, instead of waiting on a failing Redis.
+      for (const [, bucket] of batch) bucket.readAt = this.now();
+      // Kept here: they go on counting locally and are sent once Redis answers again.
+      batch.forEach(([key, bucket], i) => {
+        bucket.sending -= deltas[i]!;
+        bucket.unsent += deltas[i]!;
+        if (!this.pending.has(key) && bucket.window === Math.floor(this.now() / this.windowMs)) this.pending.set(key, bucket);
+      });
+      this.timer ??= setTimeout(() => void this.sync(), Math.max(this.options.syncIntervalMs, 1_000)).unref();
+    }
+  }
+
+  close(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
+
+export interface RateLimitSettings {
+  /** Operations per window per signed-in user; 0: no limit. */
+  perUser: number;
+  /** Operations per window per client address without a token; 0: no limit. */
+  perAddress: number;
+  trustedProxyHops: number;
+}
+
+/** Marks a request already charged over HTTP, so its operations are not charged again. */
+const CHARGED = Symbol('mindmirror.rate-limit-charged');
+
+type Context = IdentityCarrier & { req?: IncomingMessage; [CHARGED]?: true };
+
+export function useRateLimits(limiter: RateLimiter, settings: RateLimitSettings, refusals: Refusals): GatewayPlugin {
+  const message = (retryAfter: number) => `Too many requests: try again in ${retryAfter} s.`;
+  const addressBucket = (req: IncomingMessage | undefined) => `address:${clientAddress(req, settings.trustedProxyHops)}`;
+
+  return {
+    // HTTP: callers without a token are charged by address before the body is read; signed-in
+    // callers once their identity is known, one count per operation of a batch.
+    onRequestParse({ request, serverContext, endResponse, fetchAPI }) {
+      const context = serverContext as Context;
+      context[CHARGED] = true;
+      if (!request.headers.has('authorization')) {
+        if (settings.perAddress === 0) return undefined;
+        const refuseAnonymous = (retryAfter: number) => {
+          if (retryAfter === 0) return undefined;
+          refusals.record('rate_address');
+          const body = JSON.stringify({ errors: [{ message: message(retryAfter), extensions: { code: LIMIT_CODES.rate_address } }] });
+          endResponse(new fetchAPI.Response(body, { status: 429, headers: { 'content-type': 'application/json; charset=utf-8', 'retry-after': String(retryAfter) } }));
+          return undefined;
+        };
+        const verdict = limiter.charge(addressBucket(context.req), settings.perAddress);
+        return typeof verdict === 'number' ? refuseAnonymous(verdict) : verdict.then(refuseAnonymous);
+      }
+      if (settings.perUser === 0) return undefined;
+      return {
+        onRequestParseDone({ requestParserResult }) {
+          const identity = context[IDENTITY];
+          if (identity?.kind !== 'user') return undefined;
+          const weight = Array.isArray(requestParserResult) ? requestParserResult.length : 1;
+          const refuseUser = (retryAfter: number) => {
+            if (retryAfter === 0) return;
+            throw refusals.refuse('rate_user', message(retryAfter), { identity }, { http: { status: 429, headers: { 'retry-after': String(retryAfter) } } });
+          };
+          const verdict = limiter.charge(`user:${identity.supabaseId}`, settings.perUser, weight);
+          return typeof verdict === 'number' ? refuseUser(verdict) : verdict.then(refuseUser);
+        },
+      };
+    },
+
+    // WebSocket: every operation is charged as it arrives (one connection carries many).
+    onParams({ context, setResult }) {
+      const ctx = context as Context;
+      if (ctx[CHARGED]) return;
+      const identity = ctx[IDENTITY];
+      const user = identity?.kind === 'user';
+      const limit = user ? settings.perUser : settings.perAddress;
+      if (limit === 0) return;
+      const refuseOperation = (retryAfter: number) => {
+        if (retryAfter === 0) return;
+        const limitName = user ? 'rate_user' : 'rate_address';
+        setResult({ errors: [refusals.refuse(limitName, message(retryAfter), { identity }, { extensions: { retryAfterSeconds: retryAfter } })] });
+      };
+      const verdict = limiter.charge(user ? `user:${identity.supabaseId}` : addressBucket(ctx.req), limit);
+      return typeof verdict === 'number' ? refuseOperation(verdict) : verdict.then(refuseOperation);
+    },
+  };
+}

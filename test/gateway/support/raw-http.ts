@@ -1,0 +1,80 @@
+// HTTP/1.1 written byte for byte on a socket, for what fetch cannot send: repeated header lines,
+// a Content-Length larger than the body that follows, a body that never ends.
+
+import { connect } from 'node:net';
+
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface RawRequest {
+  method?: string;
+  path?: string;
+  /** Header lines in wire order; repeated names stay repeated. */
+  headers: [string, string][];
+  /** Written after the headers; may be shorter than a declared Content-Length. */
+  body?: string | Buffer;
+  /** Keep writing this chunk until the server answers or closes (a body that never ends). */
+  endless?: Buffer;
+}
+
+/** Sends one request on a fresh connection and reads the answer until the server closes it or the body is complete. */
+export function rawHttp(baseUrl: string, request: RawRequest, timeoutMs = 10_000): Promise<RawResponse> {
+  const url = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(url.port), url.hostname);
+    let received = Buffer.alloc(0);
+    let settled = false;
+    const timer = setTimeout(() => finish(new Error(`no complete answer within ${timeoutMs} ms: ${received.toString('latin1').slice(0, 200)}`)), timeoutMs);
+    const finish = (error?: Error) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      if (error) return reject(error);
+      resolve(parse(received.toString('utf8')));
+    };
+    const complete = () => {
+      const text = received.toString('utf8');
+      const end = text.indexOf('\r\n\r\n');
+      if (end < 0) return false;
+      if (/^HTTP\/1\.1 101 /.test(text)) return true;
+      const length = /\r\ncontent-length:\s*(\d+)/i.exec(text.slice(0, end));
+      return length !== null && Buffer.byteLength(text.slice(end + 4)) >= Number(length[1]);
+    };
+    socket.on('data', (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      if (complete()) finish();
+    });
+    socket.on('close', () => finish());
+    socket.on('error', (error) => (received.length > 0 ? finish() : finish(error)));
+    socket.on('connect', () => {
+      const head = [`${request.method ?? 'POST'} ${request.path ?? '/graphql'} HTTP/1.1`, `Host: ${url.host}`, ...request.headers.map(([n, v]) => `${n}: ${v}`)];
+      socket.write(`${head.join('\r\n')}\r\n\r\n`);
+      if (request.body !== undefined) socket.write(request.body);
+      if (request.endless) {
+        const chunk = request.endless;
+        const pump = () => {
+          while (!settled && !socket.destroyed && socket.write(chunk)) {
+            /* keep writing until the socket pushes back */
+          }
+          if (!settled && !socket.destroyed) socket.once('drain', pump);
+        };
+        pump();
+      }
+    });
+  });
+}
+
+function parse(text: string): RawResponse {
+  const end = text.indexOf('\r\n\r\n');
+  const [statusLine = '', ...lines] = text.slice(0, end < 0 ? undefined : end).split('\r\n');
+  const headers: Record<string, string> = {};
+  for (const line of lines) {
+    const colon = line.indexOf(':');
+    if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+  }
+  return { status: Number(statusLine.split(' ')[1] ?? 0), headers, body: end < 0 ? '' : text.slice(end + 4) };
+}
