@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
+import { GATEWAY_ENV_VARS } from '../../gateway/src/config.ts';
 import { loadCatalog, mountedSecrets } from '../../scripts/lib/catalog.ts';
 import { INFRA_SECRETS } from '../../scripts/lib/secret-catalog.ts';
 import { ARTIFACT_REPOSITORY, REQUIRED_APIS } from '../../scripts/lib/gcp.ts';
@@ -72,6 +73,20 @@ test('bad settings are all reported at once, each naming the variable and the fi
 test('OpenTofu enables exactly the APIs the bootstrap enables and preflight checks', () => {
   const enabled = production.resources.filter((r) => r.type === 'google_project_service').map((r) => r.values.service);
   assert.deepEqual(enabled.sort(), [...REQUIRED_APIS].sort());
+});
+
+test("the gateway's environment on Cloud Run names only variables the gateway reads, its Redis password file among them", () => {
+  const gateway = production.resources.find((r) => r.type === 'google_cloud_run_v2_service' && r.values.name === 'gateway')!;
+  const container = (gateway.values.template as Record<string, any>[])[0]!.containers[0];
+  const env = new Map((container.env as { name: string; value?: string }[]).map((e) => [e.name, e.value]));
+  const mounts = new Set((container.volume_mounts as { mount_path: string }[]).map((m) => `${m.mount_path}/value`));
+  // Each mounted secret also gets an automatic <SECRET>_FILE variable, read or not.
+  const catalog = loadCatalog();
+  const automatic = new Set(mountedSecrets(catalog, catalog.services.find((s) => s.name === 'gateway')!).map((s) => `${s.toUpperCase().replace(/-/g, '_')}_FILE`));
+  const unknown = [...env.keys()].filter((name) => !(GATEWAY_ENV_VARS as readonly string[]).includes(name) && !automatic.has(name));
+  assert.deepEqual(unknown, [], 'set on Cloud Run but never read by the gateway');
+  assert.ok(mounts.has(env.get('REDIS_PASSWORD_FILE')!), `REDIS_PASSWORD_FILE=${env.get('REDIS_PASSWORD_FILE')} is a mounted secret (${[...mounts].join(', ')})`);
+  assert.equal(env.get('TRUSTED_PROXY_HOPS'), '1', "Cloud Run's front end is one proxy hop");
 });
 
 test('the catalog drives the services, their images, scaling and migration jobs', () => {

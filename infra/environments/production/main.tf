@@ -149,14 +149,19 @@ module "gateway" {
   deletion_protection = var.deletion_protection
   labels              = local.service_labels
 
+  # REDIS_PASSWORD_FILE: the redis-auth secret's mount, under the name the gateway reads.
+  # TRUSTED_PROXY_HOPS: Cloud Run's front end appends the caller's address to X-Forwarded-For,
+  # which the gateway's per-address rate limit reads.
   env = merge(
     {
-      NODE_ENV           = "production"
-      IMAGE_TAG          = var.image_tag
-      SUPABASE_URL       = var.supabase_url
-      USERS_SERVICE_URL  = "${module.mesh_service["users-service"].uri}/graphql"
-      REDIS_URL          = "redis://${module.redis.host}:${module.redis.port}"
-      SUBGRAPH_ID_TOKENS = "true"
+      NODE_ENV            = "production"
+      IMAGE_TAG           = var.image_tag
+      SUPABASE_URL        = var.supabase_url
+      USERS_SERVICE_URL   = "${module.mesh_service["users-service"].uri}/graphql"
+      REDIS_URL           = "redis://${module.redis.host}:${module.redis.port}"
+      REDIS_PASSWORD_FILE = "/secrets/redis-auth/value"
+      SUBGRAPH_ID_TOKENS  = "true"
+      TRUSTED_PROXY_HOPS  = "1"
     },
     lookup(var.service_env, "gateway", {}),
   )
