@@ -114,6 +114,20 @@ function overWebSocket(target: Target, a: TestUser, b: TestUser): Promise<Attack
   });
 }
 
+/** users_service's lookup field answers any user's id for a Supabase id: clients must not reach it. */
+async function lookupFieldAsked(gw: string, a: TestUser, b: TestUser): Promise<AttackResult> {
+  const query = `{ mine: me { id } theirs: userBySupabaseId(supabaseId: "${b.id}") { id } }`;
+  const reply = await postGraphql(gw, bearer(a), { query });
+  const theirs = (dataOf(reply)?.theirs as { id?: string } | null | undefined)?.id;
+  const codes = errorCodes(reply);
+  return {
+    attack: "A's token, B's id through users_service's lookup field (aliased)",
+    expected: 'refused: the field is not public',
+    got: theirs ? `theirs = ${theirs}` : `HTTP ${reply.status}${codes.length ? ` ${codes.join(',')}` : ''}, no data`,
+    verdict: theirs === b.internalId ? 'LEAK' : !theirs && !dataOf(reply) && codes.length > 0 ? 'PASS' : 'FAIL',
+  };
+}
+
 export async function runAttacks(target: Target, a: TestUser, b: TestUser, opts: { signingKey?: JWK; concurrentPairs?: number } = {}): Promise<AttackResult[]> {
   const gw = target.gatewayUrl;
   const results: AttackResult[] = [];
@@ -149,6 +163,8 @@ export async function runAttacks(target: Target, a: TestUser, b: TestUser, opts:
     verdict: batchIds.includes(spoof) ? 'LEAK' : batchIds.every((id) => id === a.internalId) && (batchIds.length > 0 || batch.status >= 400) ? 'PASS' : 'FAIL',
   });
   results.push(await overWebSocket(target, a, b));
+  results.push(refused("A's and B's tokens as two Authorization lines", b, await postGraphql(gw, { authorization: [`Bearer ${a.accessToken}`, `Bearer ${b.accessToken}`] }, ME)));
+  results.push(await lookupFieldAsked(gw, a, b));
 
   for (const [name, token] of await forgedTokens(target, a, b, opts.signingKey)) {
     results.push(refused(`forged token: ${name}`, b, await postGraphql(gw, { authorization: `Bearer ${token}`, 'x-internal-id': spoof }, ME)));
