@@ -18,7 +18,7 @@ export const GATEWAY_ENV_VARS = [
   'CLIENT_INTERNAL_ID_MODE', 'PUBLIC_OPERATIONS', 'SUPERGRAPH', 'HIVE_CDN_ENDPOINT', 'HIVE_CDN_KEY', 'SUPERGRAPH_POLL_SECONDS',
   'SUBGRAPH_ID_TOKENS', 'GCE_METADATA_HOST', 'IMAGE_TAG', 'NODE_ENV', 'LOG_LEVEL', 'SHUTDOWN_TIMEOUT_SECONDS',
   'TRUSTED_DOCUMENTS_FILE', 'REQUIRE_TRUSTED_DOCUMENTS', 'INTERNAL_FIELDS',
-  'MAX_REQUEST_BYTES', 'MAX_BATCH_OPERATIONS', 'MAX_TOKENS', 'MAX_DEPTH', 'MAX_ALIASES', 'MAX_DIRECTIVES', 'MAX_COST',
+  'MAX_REQUEST_BYTES', 'MAX_BATCH_OPERATIONS', 'MAX_DOCUMENT_CHARACTERS', 'MAX_TOKENS', 'MAX_DEPTH', 'MAX_ALIASES', 'MAX_DIRECTIVES', 'MAX_COST',
   'RATE_LIMIT_WINDOW_SECONDS', 'RATE_LIMIT_PER_USER', 'RATE_LIMIT_PER_ADDRESS', 'RATE_LIMIT_KEY_PREFIX', 'TRUSTED_PROXY_HOPS',
 ] as const;
 
@@ -93,6 +93,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): ParsedEnvironment {
     internalFields: list('INTERNAL_FIELDS'),
     maxRequestBytes: integer('MAX_REQUEST_BYTES'),
     maxBatchOperations: integer('MAX_BATCH_OPERATIONS'),
+    maxDocumentCharacters: integer('MAX_DOCUMENT_CHARACTERS'),
     maxTokens: integer('MAX_TOKENS'),
     maxDepth: integer('MAX_DEPTH'),
     maxAliases: integer('MAX_ALIASES'),
@@ -157,6 +158,7 @@ export function problemsWith(options: GatewayOptions): string[] {
   range('SHUTDOWN_TIMEOUT_SECONDS', options.shutdownTimeoutSeconds, 1, 9, ' (Cloud Run kills the container 10 s after SIGTERM)');
   range('MAX_REQUEST_BYTES', options.maxRequestBytes, 1_024, 10 * 1024 * 1024);
   range('MAX_BATCH_OPERATIONS', options.maxBatchOperations, 1, 100);
+  range('MAX_DOCUMENT_CHARACTERS', options.maxDocumentCharacters, 1_000, 1_000_000);
   range('MAX_TOKENS', options.maxTokens, 100, 50_000);
   range('MAX_DEPTH', options.maxDepth, 2, 100);
   range('MAX_ALIASES', options.maxAliases, 0, 1_000);

@@ -17,6 +17,8 @@ export interface IdTokenSourceOptions {
 export interface IdTokenSource {
   /** An ID token whose audience is the given URL. */
   get(audience: string): Promise<string>;
+  /** The cached token for an audience while it is fresh, without any I/O or promise. */
+  cached(audience: string): string | undefined;
 }
 
 export class IdTokenUnavailableError extends Error {
@@ -61,6 +63,10 @@ export function createIdTokenSource(options: IdTokenSourceOptions): IdTokenSourc
   }
 
   return {
+    cached(audience) {
+      const hit = cached.get(audience);
+      return hit && hit.refreshAt > now() ? hit.token : undefined;
+    },
     get(audience) {
       const hit = cached.get(audience);
       if (hit && hit.refreshAt > now()) return Promise.resolve(hit.token);

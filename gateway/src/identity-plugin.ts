@@ -5,12 +5,11 @@
 // - Every subgraph call: identity headers rebuilt from this request's own context; a call whose
 //   context carries no identity fails instead of going out anonymous.
 //
-// The identity goes into the subgraph request's `extensions.headers`, not only into the fetch:
-// Hive's HTTP executor includes those headers in the key it uses to merge identical in-flight
+// The identity goes into the subgraph request's `extensions.headers`: Hive's HTTP executor makes
+// them the fetch's headers and includes them in the key it uses to merge identical in-flight
 // subgraph requests, so two users' identical queries are never merged into one upstream request
-// (a header added later, in onFetch, would be applied after the merge). server.ts also switches
-// that merging off; each layer alone keeps users apart. onFetch rewrites the final headers once
-// more.
+// (a header added later, in a fetch hook, would be applied after the merge). runtime.ts also
+// switches that merging off; each layer alone keeps users apart.
 
 import type { IncomingMessage } from 'node:http';
 import { OperationTypeNode } from 'graphql';
@@ -157,32 +156,33 @@ export function useGatewayIdentity(options: IdentityPluginOptions): GatewayPlugi
       };
     },
 
-    onSubgraphExecute({ executionRequest, setExecutionRequest }) {
+    // Every subgraph request's headers come from this request's own identity, in the request's
+    // `extensions.headers`, which Hive's HTTP executor turns into the fetch's headers (and keys
+    // its merging of identical requests on). The Google ID token goes the same way, so no hook
+    // runs on the fetch itself: a fetch hook costs Hive's fetch path its fast lane.
+    onSubgraphExecute({ executionRequest, setExecutionRequest, transportEntry }) {
       const identity = identityOf(executionRequest);
       const headers = { ...((executionRequest.extensions?.['headers'] as Record<string, string> | undefined) ?? {}) };
       setIdentityHeaders(headers, identity);
-      setExecutionRequest({ ...executionRequest, extensions: { ...executionRequest.extensions, headers } });
-      if (identity.kind === 'user' && identity.internalId === null && executionRequest.operationType === OperationTypeNode.MUTATION) {
-        // The mutation may be the user's registration: stop answering "not registered" once it is done.
-        return () => options.identities.forgetUnregistered(identity.supabaseId);
-      }
-      return undefined;
-    },
-
-    onFetch({ executionRequest, url, options: init, setOptions }) {
-      // Fetches without an execution request are the gateway's own (the supergraph from the CDN).
-      if (executionRequest === undefined) return;
-      const headers = { ...((init.headers as Record<string, string> | undefined) ?? {}) };
-      setIdentityHeaders(headers, identityOf(executionRequest));
-      if (!options.idTokens) {
-        setOptions({ ...init, headers });
-        return;
-      }
-      return options.idTokens.get(audienceFor(url)).then((token) => {
-        for (const name of Object.keys(headers)) if (name.toLowerCase() === 'authorization') delete headers[name];
-        headers['authorization'] = `Bearer ${token}`;
-        setOptions({ ...init, headers });
-      });
+      const send = (idToken?: string) => {
+        if (idToken !== undefined) {
+          for (const name of Object.keys(headers)) if (name.toLowerCase() === 'authorization') delete headers[name];
+          headers['authorization'] = `Bearer ${idToken}`;
+        }
+        setExecutionRequest({ ...executionRequest, extensions: { ...executionRequest.extensions, headers } });
+        if (identity.kind === 'user' && identity.internalId === null && executionRequest.operationType === OperationTypeNode.MUTATION) {
+          // The mutation may be the user's registration: stop answering "not registered" once it is done.
+          return () => options.identities.forgetUnregistered(identity.supabaseId);
+        }
+        return undefined;
+      };
+      if (!options.idTokens) return send();
+      const location = transportEntry?.location;
+      // Fail closed: without the subgraph's URL there is no audience, and nothing goes out unauthorised.
+      if (!location) throw createGraphQLError('The subgraph has no URL to authorise the call for.', { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+      const audience = audienceFor(location);
+      const cached = options.idTokens.cached(audience);
+      return cached !== undefined ? send(cached) : options.idTokens.get(audience).then(send);
     },
   };
 }

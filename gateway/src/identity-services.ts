@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import type { Logger } from '@graphql-hive/gateway';
-import { createAuthenticator, type Authenticator } from './authenticate.ts';
+import { bearerToken, createAuthenticator, type Authenticator } from './authenticate.ts';
 import { lookupOperationName } from './config.ts';
 import { audienceFor, createIdTokenSource, type IdTokenSource } from './id-tokens.ts';
 import { createIdentityResolver, type IdentityResolver } from './identity.ts';
@@ -25,6 +25,8 @@ export interface IdentityServices {
   store?: RedisIdentityStore;
   identities: IdentityResolver;
   authenticator: Authenticator;
+  /** The Supabase id behind an Authorization value whose token was verified before; no I/O. */
+  knownSubject(authorization: string): string | undefined;
   legacyHs256: boolean;
   close(): Promise<void>;
 }
@@ -93,6 +95,10 @@ export function createIdentityServices(options: GatewayOptions, publicDocuments:
     store,
     identities,
     authenticator,
+    knownSubject(authorization) {
+      const token = bearerToken(authorization);
+      return typeof token === 'string' ? verifier.cached(token)?.sub : undefined;
+    },
     legacyHs256: legacySecret !== undefined,
     close: async () => {
       if (redis) await closeRedis(redis);

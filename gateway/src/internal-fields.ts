@@ -45,16 +45,18 @@ export function useInternalFields(fields: Iterable<string>, refusals: Refusals):
     },
   });
 
+  // Built once: it runs after every validation, cached or not.
+  const countRefusals = ({ result, context }: { result: readonly Error[]; context: unknown }) => {
+    for (const error of result) {
+      if (error instanceof GraphQLError && ours.has(error)) refusals.record('internal_field', { detail: error.message, identity: (context as IdentityCarrier)[IDENTITY] });
+    }
+  };
+
   return {
-    onValidate({ addValidationRule, context }) {
+    onValidate({ addValidationRule }) {
       if (internal.size === 0) return undefined;
       addValidationRule(rule);
-      return ({ result }) => {
-        const refused = result.filter((error) => ours.has(error));
-        if (refused.length === 0) return;
-        const identity = (context as IdentityCarrier)[IDENTITY];
-        for (const error of refused) refusals.record('internal_field', { detail: error.message, identity });
-      };
+      return countRefusals;
     },
   };
 }

@@ -80,7 +80,7 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Gatew
     }),
     requestsRefused: new Counter({
       name: 'gateway_requests_refused_total',
-      help: 'Requests or operations refused by a limit before any subgraph was called, by limit (body_size, batch_size, tokens, depth, aliases, directives, cost, internal_field, rate_user, rate_address).',
+      help: 'Requests or operations refused by a limit before any subgraph was called, by limit (body_size, batch_size, characters, tokens, depth, aliases, directives, cost, internal_field, rate_user, rate_address).',
       labelNames: ['limit'],
       registers,
     }),

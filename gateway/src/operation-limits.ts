@@ -1,7 +1,12 @@
 // Limits on what one request may ask for, each checked before the work it protects:
 // - operations per batch, as soon as the body is parsed (each operation is parsed and validated
 //   on its own, so every other limit is multiplied by the batch size);
-// - lexical tokens, while parsing (GraphQL Armor's counting parser stops at the limit);
+// - characters of a document, before it is parsed: the runtime keeps up to 1,024 parsed
+//   documents (and refused ones) keyed by their text, so this bounds that memory too; comments,
+//   which no token limit counts, count here;
+// - lexical tokens, while parsing (graphql-js's own maxLexicalTokens stops the parser at the
+//   limit; GraphQL Armor's counting parser does the same through a Proxy that allocates on every
+//   token, which under a flood of refused documents showed as garbage-collection pauses);
 // - depth, aliases, directives and Armor's cost estimate, in one pass over the parsed document
 //   before graphql-js validates it. graphql-js's overlapping-fields rule costs the square of
 //   repeated fields, and a rule added to validation runs only after the fragments before it were
@@ -12,8 +17,7 @@ import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
-import { MaxTokensParserWLexer } from '@escape.tech/graphql-armor-max-tokens';
-import { GraphQLError, Kind, OperationTypeNode, validate, type DocumentNode, type ParseOptions, type Source, type ValidationRule } from 'graphql';
+import { GraphQLError, Kind, OperationTypeNode, parse, validate, type DocumentNode, type ParseOptions, type Source, type ValidationRule } from 'graphql';
 import type { GatewayPlugin } from '@graphql-hive/gateway';
 import type { IdentityCarrier } from './identity-plugin.ts';
 import { IDENTITY } from './identity-plugin.ts';
@@ -21,6 +25,7 @@ import type { Limit, Refusals } from './refusals.ts';
 
 export interface OperationLimits {
   maxBatchOperations: number;
+  maxDocumentCharacters: number;
   maxTokens: number;
   maxDepth: number;
   maxAliases: number;
@@ -34,6 +39,7 @@ type DocumentLimit = Extract<Limit, 'depth' | 'aliases' | 'directives' | 'cost'>
 
 const CLIENT_MESSAGES: Record<Exclude<Limit, 'internal_field' | 'rate_user' | 'rate_address' | 'body_size'>, string> = {
   batch_size: 'Too many operations in one batched request.',
+  characters: 'The document is too long: send fewer fields or split the operation.',
   tokens: 'The document is too large: send fewer fields or split the operation.',
   depth: 'The operation is nested too deeply.',
   aliases: 'The operation uses too many aliases.',
@@ -100,46 +106,49 @@ export function useOperationLimits(limits: OperationLimits, refusals: Refusals):
   const verdicts = new WeakMap<DocumentNode, Exceeded[]>();
 
   function parseWithTokenLimit(source: string | Source, options?: ParseOptions): DocumentNode {
-    let exceeded: string | undefined;
-    const parser = new MaxTokensParserWLexer(source, {
-      ...options,
-      n: limits.maxTokens,
-      exposeLimits: true,
-      onReject: [(_ctx, error) => void (exceeded = error.message.replace(/^Syntax Error: /, ''))],
-      propagateOnRejection: true,
-    });
     try {
-      return parser.parseDocument();
+      return parse(source, { ...options, maxLexicalTokens: limits.maxTokens });
     } catch (error) {
-      if (exceeded !== undefined) throw new TokenLimitExceeded(exceeded);
+      if (error instanceof GraphQLError && error.message.includes(TOKEN_LIMIT_MESSAGE)) {
+        throw new TokenLimitExceeded(`Token limit of ${limits.maxTokens} exceeded.`, typeof source === 'string' ? source : source.body);
+      }
       throw error;
     }
   }
 
+  // The hooks below run for every request: they are built once, not per request.
+  const batchCheck = {
+    onRequestParseDone({ requestParserResult }: { requestParserResult: unknown }) {
+      if (Array.isArray(requestParserResult) && requestParserResult.length > limits.maxBatchOperations) {
+        const detail = `${requestParserResult.length} operations > ${limits.maxBatchOperations}`;
+        throw refusals.refuse('batch_size', message('batch_size', detail), { detail }, { http: { status: 413 } });
+      }
+    },
+  };
+  const afterParse = ({ result, replaceParseResult, context }: { result: unknown; replaceParseResult: (document: DocumentNode) => void; context: unknown }) => {
+    const operationName = (context as { params?: { operationName?: string | null } }).params?.operationName ?? undefined;
+    if (result instanceof TokenLimitExceeded) {
+      replaceParseResult(refusedDocument({ detail: result.detail, text: result.text, operationName }));
+    } else if (result !== null && typeof result === 'object' && REFUSED in result) {
+      const refused = (result as RefusedDocument)[REFUSED];
+      // From the runtime's cache, asked for under another operation name this time.
+      if (refused.operationName !== operationName) replaceParseResult(refusedDocument({ ...refused, operationName }));
+    }
+  };
+
   return {
-    onRequestParse() {
-      return {
-        onRequestParseDone({ requestParserResult }) {
-          if (Array.isArray(requestParserResult) && requestParserResult.length > limits.maxBatchOperations) {
-            const detail = `${requestParserResult.length} operations > ${limits.maxBatchOperations}`;
-            throw refusals.refuse('batch_size', message('batch_size', detail), { detail }, { http: { status: 413 } });
-          }
-        },
-      };
+    onRequestParse: () => batchCheck,
+
+    onParams({ params, setResult, context }) {
+      const text = params.query;
+      if (typeof text !== 'string' || text.length <= limits.maxDocumentCharacters) return;
+      const detail = `${text.length} characters > ${limits.maxDocumentCharacters}`;
+      setResult({ errors: [refusals.refuse('characters', message('characters', detail), { detail, identity: (context as IdentityCarrier)[IDENTITY], document: text })] });
     },
 
-    onParse({ params, setParseFn, context }) {
+    onParse({ setParseFn }) {
       setParseFn(parseWithTokenLimit);
-      return ({ result, replaceParseResult }) => {
-        const operationName = (context as { params?: { operationName?: string | null } }).params?.operationName ?? undefined;
-        if (result instanceof TokenLimitExceeded) {
-          const text = typeof params.source === 'string' ? params.source : params.source.body;
-          replaceParseResult(refusedDocument({ detail: result.detail, text, operationName }));
-        } else if (result && REFUSED in result && result[REFUSED].operationName !== operationName) {
-          // From the runtime's cache, asked for under another operation name this time.
-          replaceParseResult(refusedDocument({ ...result[REFUSED], operationName }));
-        }
-      };
+      return afterParse;
     },
 
     onValidate({ params, setResult, context }) {
@@ -164,9 +173,15 @@ export function useOperationLimits(limits: OperationLimits, refusals: Refusals):
   };
 }
 
+/** How graphql-js says it stopped at maxLexicalTokens. */
+const TOKEN_LIMIT_MESSAGE = 'tokens. Parsing aborted.';
+
 /** Thrown by the counting parser; turned into the refusal where the caller is known. */
 class TokenLimitExceeded extends Error {
-  constructor(readonly detail: string) {
+  constructor(
+    readonly detail: string,
+    readonly text: string,
+  ) {
     super(detail);
   }
 }

@@ -53,6 +53,8 @@ export interface GatewayOptions {
   maxRequestBytes?: number;
   /** MAX_BATCH_OPERATIONS: operations per batched request. */
   maxBatchOperations?: number;
+  /** MAX_DOCUMENT_CHARACTERS: characters per document, checked before parsing. */
+  maxDocumentCharacters?: number;
   /** MAX_TOKENS: lexical tokens per document, counted while parsing. */
   maxTokens?: number;
   /** MAX_DEPTH: nesting of selections, fragments flattened. */
@@ -125,6 +127,7 @@ export const DEFAULTS = {
   // far below what costs the gateway measurable time (docs/infrastructure/gateway-auth.md).
   maxRequestBytes: 100 * 1024,
   maxBatchOperations: 10,
+  maxDocumentCharacters: 15_000,
   maxTokens: 1_000,
   maxDepth: 10,
   maxAliases: 10,

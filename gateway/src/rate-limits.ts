@@ -61,6 +61,8 @@ export class RateLimiter {
   private readonly pending = new Map<string, Bucket>();
   private timer: NodeJS.Timeout | undefined;
   private immediate: Promise<void> | undefined;
+  /** Until when some caller is known to be over its limit (the end of that window). */
+  private overUntil = 0;
   private readonly now: () => number;
 
   constructor(private readonly options: RateLimiterOptions) {
@@ -90,9 +92,28 @@ export class RateLimiter {
     return this.decide(bucketKey, bucket, limit, weight);
   }
 
+  /** Whether any caller was refused in the current window here: until then, nobody needs a peek. */
+  someoneOver(): boolean {
+    return this.now() < this.overUntil;
+  }
+
+  /**
+   * Whether a bucket is already over its limit, from what this instance knows, without counting
+   * anything or waiting: seconds until the window ends when it is, 0 otherwise.
+   */
+  peek(bucketKey: string, limit: number): number {
+    const t = this.now();
+    const bucket = this.buckets.get(bucketKey);
+    if (bucket === undefined || bucket.window !== Math.floor(t / this.windowMs)) return 0;
+    if (bucket.shared + bucket.unsent + bucket.sending < limit) return 0;
+    return Math.max(1, Math.ceil(((bucket.window + 1) * this.windowMs - t) / 1000));
+  }
+
   private decide(bucketKey: string, bucket: Bucket, limit: number, weight: number): number {
     if (bucket.shared + bucket.unsent + bucket.sending + weight > limit) {
-      return Math.max(1, Math.ceil(((bucket.window + 1) * this.windowMs - this.now()) / 1000));
+      const windowEnd = (bucket.window + 1) * this.windowMs;
+      this.overUntil = Math.max(this.overUntil, windowEnd);
+      return Math.max(1, Math.ceil((windowEnd - this.now()) / 1000));
     }
     bucket.unsent += weight;
     if (this.options.redis) {
@@ -163,6 +184,8 @@ export class RateLimiter {
 export interface RateLimitSettings {
   /** Operations per window per signed-in user; 0: no limit. */
   perUser: number;
+  /** The Supabase id of an Authorization value already verified, if any (identity-services.ts). */
+  knownSubject?: (authorization: string) => string | undefined;
   /** Operations per window per client address without a token; 0: no limit. */
   perAddress: number;
   trustedProxyHops: number;
@@ -179,23 +202,37 @@ export function useRateLimits(limiter: RateLimiter, settings: RateLimitSettings,
 
   return {
     // HTTP: callers without a token are charged by address before the body is read; signed-in
-    // callers once their identity is known, one count per operation of a batch.
+    // callers once their identity is known, one count per operation of a batch. A caller whose
+    // token is already known and who is already over the limit is refused before the body is
+    // read too, so a flood from one account costs a header each, not a body each.
     onRequestParse({ request, serverContext, endResponse, fetchAPI }) {
       const context = serverContext as Context;
       context[CHARGED] = true;
-      if (!request.headers.has('authorization')) {
+      // Answered before the body is read; the connection closes after the answer, so the unread
+      // body is never received and drained (a caller over its limit gets nothing more for free).
+      const tooMany = (limit: 'rate_user' | 'rate_address', retryAfter: number) => {
+        refusals.record(limit);
+        const body = JSON.stringify({ errors: [{ message: message(retryAfter), extensions: { code: LIMIT_CODES[limit] } }] });
+        const headers = { 'content-type': 'application/json; charset=utf-8', 'retry-after': String(retryAfter), connection: 'close' };
+        endResponse(new fetchAPI.Response(body, { status: 429, headers }));
+      };
+      const authorization = request.headers.get('authorization');
+      if (authorization === null) {
         if (settings.perAddress === 0) return undefined;
-        const refuseAnonymous = (retryAfter: number) => {
-          if (retryAfter === 0) return undefined;
-          refusals.record('rate_address');
-          const body = JSON.stringify({ errors: [{ message: message(retryAfter), extensions: { code: LIMIT_CODES.rate_address } }] });
-          endResponse(new fetchAPI.Response(body, { status: 429, headers: { 'content-type': 'application/json; charset=utf-8', 'retry-after': String(retryAfter) } }));
-          return undefined;
-        };
+        const refuseAnonymous = (retryAfter: number) => void (retryAfter > 0 && tooMany('rate_address', retryAfter));
         const verdict = limiter.charge(addressBucket(context.req), settings.perAddress);
         return typeof verdict === 'number' ? refuseAnonymous(verdict) : verdict.then(refuseAnonymous);
       }
       if (settings.perUser === 0) return undefined;
+      // Hashing the token to find its caller costs a little; only worth it while someone is over.
+      const known = limiter.someoneOver() ? settings.knownSubject?.(authorization) : undefined;
+      if (known !== undefined) {
+        const retryAfter = limiter.peek(`user:${known}`, settings.perUser);
+        if (retryAfter > 0) {
+          tooMany('rate_user', retryAfter);
+          return undefined;
+        }
+      }
       return {
         onRequestParseDone({ requestParserResult }) {
           const identity = context[IDENTITY];

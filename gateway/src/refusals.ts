@@ -14,6 +14,7 @@ import { sha256Hex } from './trusted-documents.ts';
 export const LIMIT_CODES = {
   body_size: 'REQUEST_TOO_LARGE',
   batch_size: 'BATCH_TOO_LARGE',
+  characters: 'MAX_CHARACTERS_EXCEEDED',
   tokens: 'MAX_TOKENS_EXCEEDED',
   depth: 'MAX_DEPTH_EXCEEDED',
   aliases: 'MAX_ALIASES_EXCEEDED',

@@ -66,6 +66,7 @@ export async function startGateway(options: GatewayOptions, internals: GatewayIn
   const signedIn: SignedInRequests = new WeakSet();
   const limits = {
     maxBatchOperations: options.maxBatchOperations ?? DEFAULTS.maxBatchOperations,
+    maxDocumentCharacters: options.maxDocumentCharacters ?? DEFAULTS.maxDocumentCharacters,
     maxTokens: options.maxTokens ?? DEFAULTS.maxTokens,
     maxDepth: options.maxDepth ?? DEFAULTS.maxDepth,
     maxAliases: options.maxAliases ?? DEFAULTS.maxAliases,
@@ -93,6 +94,7 @@ export async function startGateway(options: GatewayOptions, internals: GatewayIn
     rateLimiter,
     rateLimits: {
       perUser: options.rateLimitPerUser ?? DEFAULTS.rateLimitPerUser,
+      knownSubject: identity?.knownSubject,
       perAddress: options.rateLimitPerAddress ?? DEFAULTS.rateLimitPerAddress,
       trustedProxyHops: options.trustedProxyHops ?? DEFAULTS.trustedProxyHops,
     },

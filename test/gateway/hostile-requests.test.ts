@@ -92,9 +92,8 @@ describe('request bodies', () => {
     assert.match(res.body, new RegExp(internalId));
   });
 
-  test('a body just under the cap is served: the cap is not in the way of real documents', async () => {
-    const comment = `# ${'x'.repeat(95 * KB)}\n`;
-    const res = await postGraphQL(gateway.graphqlUrl, { query: `${comment}{ me { internalId } }` }, bearer(token));
+  test('a body just under the cap is served: the cap is not in the way of real requests', async () => {
+    const res = await postGraphQL(gateway.graphqlUrl, { query: '{ me { internalId } }', variables: { note: 'x'.repeat(95 * KB) } }, bearer(token));
     assert.deepEqual(res.body.data, { me: { internalId } }, JSON.stringify(res.body).slice(0, 300));
   });
 
@@ -111,19 +110,25 @@ describe('request bodies', () => {
 });
 
 describe('document limits', () => {
-  test('too many tokens: refused while parsing, before validation; /healthcheck answers all along', async () => {
+  test('too many characters or tokens: refused before and while parsing, never validated; /healthcheck answers all along', async () => {
     // 9,000 repeated fields fit under the body cap; validating them would be quadratic.
-    const hostile = { query: `{ ${'__typename '.repeat(9_000)}}` };
-    assert.ok(JSON.stringify(hostile).length < 100 * KB);
-    const before = await refusedCount('tokens');
-    const attacks = Array.from({ length: 8 }, () => postGraphQL(gateway.graphqlUrl, hostile, bearer(token)));
+    const long = { query: `{ ${'__typename '.repeat(9_000)}}` };
+    assert.ok(JSON.stringify(long).length < 100 * KB);
+    // 5,000 one-letter fields fit under the character limit and not under the token limit.
+    const many = { query: `{ ${'a '.repeat(5_000)}}` };
+    const before = { characters: await refusedCount('characters'), tokens: await refusedCount('tokens') };
+    const attacks = Array.from({ length: 8 }, (_, i) => postGraphQL(gateway.graphqlUrl, i % 2 ? long : many, bearer(token)));
     const checks = Array.from({ length: 8 }, () => healthy());
     const [answers, health] = await Promise.all([Promise.all(attacks), Promise.all(checks)]);
-    for (const res of answers) assert.equal(codeOf(res), 'MAX_TOKENS_EXCEEDED', JSON.stringify(res.body).slice(0, 300));
+    answers.forEach((res, i) => assert.equal(codeOf(res), i % 2 ? 'MAX_CHARACTERS_EXCEEDED' : 'MAX_TOKENS_EXCEEDED', JSON.stringify(res.body).slice(0, 300)));
     assert.deepEqual(health, Array(8).fill(true));
-    assert.equal(await refusedCount('tokens'), before + 8, 'every refusal is counted, the repeated ones too');
+    assert.equal(await refusedCount('characters'), before.characters + 4);
+    assert.equal(await refusedCount('tokens'), before.tokens + 4, 'every refusal is counted, the repeated ones too');
+    // Comments count as characters (no token limit sees them).
+    const commented = await postGraphQL(gateway.graphqlUrl, { query: `# ${'x'.repeat(15_000)}\n{ me { internalId } }` }, bearer(token));
+    assert.equal(codeOf(commented), 'MAX_CHARACTERS_EXCEEDED');
     // The same text asked for under another operation name is still refused for its size.
-    const named = `query Named { ${'__typename '.repeat(2_000)}}`;
+    const named = `query Named { ${'a '.repeat(2_000)}}`;
     for (const operationName of ['Named', 'Other', undefined]) {
       const res = await postGraphQL(gateway.graphqlUrl, { query: named, operationName }, bearer(token));
       assert.equal(codeOf(res), 'MAX_TOKENS_EXCEEDED', `${operationName}: ${JSON.stringify(res.body).slice(0, 200)}`);

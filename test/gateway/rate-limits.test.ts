@@ -79,6 +79,18 @@ describe('per signed-in user', () => {
     assert.equal(await metricValue(gateway.metricsUrl, 'gateway_requests_refused_total', { limit: 'rate_user' }), 2);
   });
 
+  test('once over the limit, a caller whose token is known is refused before the body is read', async () => {
+    const gateway = await gatewayWith({ rateLimitPerUser: 2 });
+    const token = await newUser().token();
+    for (let i = 0; i < 2; i++) assert.equal((await postGraphQL(gateway.graphqlUrl, ME, bearer(token))).status, 200);
+    assert.equal((await postGraphQL(gateway.graphqlUrl, ME, bearer(token))).status, 429, 'the first refusal reads the body');
+    // The body is announced and never sent: only an answer given before reading it can arrive.
+    const res = await rawHttp(gateway.url, { headers: [['Content-Type', 'application/json'], ['Authorization', `Bearer ${token}`], ['Content-Length', '5000']], body: '{"que' });
+    assert.equal(res.status, 429, res.body);
+    assert.ok(Number(res.headers['retry-after']) >= 1);
+    assert.equal(res.headers['connection'], 'close', 'and the unread body is never received');
+  });
+
   test('each operation of a batch counts', async () => {
     const gateway = await gatewayWith({ rateLimitPerUser: 5 });
     const token = await newUser().token();
