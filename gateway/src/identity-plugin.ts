@@ -33,7 +33,8 @@ export interface IdentityPluginOptions {
   authenticator: Authenticator;
   identities: IdentityResolver;
   idTokens?: IdTokenSource;
-  signedIn: SignedInRequests;
+  /** Only when trusted documents are in use: marking every request would cost for nothing otherwise. */
+  signedIn?: SignedInRequests;
 }
 
 export function refusalError(refusal: Refusal) {
@@ -94,7 +95,7 @@ function identityOf(executionRequest: ExecutionRequest | undefined): Identity {
  */
 export async function websocketIdentity(
   authenticator: Authenticator,
-  signedIn: SignedInRequests,
+  signedIn: SignedInRequests | undefined,
   context: IdentityCarrier & { connectionParams?: Record<string, unknown>; req?: IncomingMessage; request?: Request },
   params: OperationRequest,
 ): Promise<{ params: OperationRequest } | { refused: ReturnType<typeof refusalError> }> {
@@ -108,7 +109,7 @@ export async function websocketIdentity(
       clientIdentity: clientIdentitySources({ headers: context.req?.headers, operations: [params], connectionParams }),
     });
     context[IDENTITY] = identity;
-    if (identity.kind === 'user' && context.request) signedIn.add(context.request);
+    if (identity.kind === 'user' && context.request) signedIn?.add(context.request);
   } catch (error) {
     if (error instanceof RequestRefusedError) return { refused: refusalError(error.refusal) };
     throw error;
@@ -125,7 +126,7 @@ export function useGatewayIdentity(options: IdentityPluginOptions): GatewayPlugi
           const operations = (Array.isArray(requestParserResult) ? requestParserResult : [requestParserResult]) as OperationRequest[];
           const established = (identity: Identity) => {
             (serverContext as IdentityCarrier)[IDENTITY] = identity;
-            if (identity.kind === 'user') signedIn.add(request);
+            if (identity.kind === 'user') signedIn?.add(request);
             setRequestParserResult(
               (Array.isArray(requestParserResult) ? requestParserResult.map(withoutClientHeaders) : withoutClientHeaders(requestParserResult)) as typeof requestParserResult,
             );

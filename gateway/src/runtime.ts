@@ -47,7 +47,9 @@ export function createRuntime(parts: RuntimeParts): GatewayRuntime {
   const requireTrusted = options.requireTrustedDocuments === true;
 
   const plugins: GatewayPlugin[] = [
-    ...(identity ? [useGatewayIdentity({ authenticator: identity.authenticator, identities: identity.identities, idTokens: identity.idTokens, signedIn })] : []),
+    ...(identity
+      ? [useGatewayIdentity({ authenticator: identity.authenticator, identities: identity.identities, idTokens: identity.idTokens, signedIn: parts.trustedDocuments ? signedIn : undefined })]
+      : []),
     ...(parts.protections
       ? [
           useRateLimits(parts.rateLimiter, parts.rateLimits, refusals),

@@ -142,7 +142,12 @@ export async function startGateway(options: GatewayOptions, internals: GatewayIn
     if (body === 'continue') void runtime(req, res);
     else if (body !== 'refused') void body.then((outcome) => void (outcome === 'continue' && runtime(req, res)));
   });
-  const webSockets = attachWebSocketEndpoint(server, runtime, { path: GRAPHQL_PATH, authenticator: identity?.authenticator, signedIn, maxPayloadBytes: maxRequestBytes });
+  const webSockets = attachWebSocketEndpoint(server, runtime, {
+    path: GRAPHQL_PATH,
+    authenticator: identity?.authenticator,
+    signedIn: trustedDocuments ? signedIn : undefined,
+    maxPayloadBytes: maxRequestBytes,
+  });
   const metricsServer = createMetricsServer(metrics);
 
   const release = async () => {

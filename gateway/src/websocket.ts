@@ -33,7 +33,7 @@ export interface WebSocketEndpointOptions {
   path: string;
   /** Without one (the benchmark's baseline) operations pass straight through. */
   authenticator: Authenticator | undefined;
-  signedIn: SignedInRequests;
+  signedIn: SignedInRequests | undefined;
   /** The largest message accepted, the same cap as an HTTP body. */
   maxPayloadBytes: number;
 }
