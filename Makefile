@@ -94,7 +94,7 @@ ci-changed-services: ## Print which services a release from BASE to HEAD would b
 ci-workflows: ## Regenerate the service lists in .github/workflows from services.yaml
 	@$(RUN) scripts/lib/workflow-catalog.ts
 
-bench-gateway: ## Benchmark the gateway: identity off vs on, first-request burst, memory (bench/gateway)
+bench-gateway: ## Benchmark the gateway: identity and protections on vs off, under attack, first-request burst, memory (bench/gateway)
 	@$(RUN) bench/gateway/run.ts
 
 bench-rls: ## Benchmark RLS: a user's select through the policies vs service_role's explicit filter

@@ -1,30 +1,37 @@
 // The gateway benchmark, in one run and side by side:
-//  1. throughput and latency with the identity plugin off and on (same gateway, requests with the
-//     same tokens, query and concurrency, warm caches), in alternating rounds so both see the same
-//     machine conditions;
-//  2. a burst of concurrent first requests from one new user: how many users_service calls;
-//  3. resident memory while 100k distinct valid tokens of 100k users arrive, against the same
+//  1. CPU per request and latency of three builds of the same gateway under the same offered load
+//     (a fixed request rate from 50 users, warm caches): without identity and without the
+//     protections (the baseline), with identity, and with identity and the protections (limits,
+//     rate limits, internal fields), in rotating rounds so all three see the same conditions;
+//  2. the same full gateway under attack: legitimate users' latency and /healthcheck's while one
+//     attacker sends the largest refused documents as fast as they are answered, against the same
+//     traffic without the attacker;
+//  3. a burst of concurrent first requests from one new user: how many users_service calls;
+//  4. resident memory while 100k distinct valid tokens of 100k users arrive, against the same
 //     traffic without tokens on the gateway without identity;
-//  4. the identity code's own CPU time per request, alone in this process, against the gateway's
-//     CPU time per request without identity (from part 1).
-// The gateway runs in its own process; so does the load generator (autocannon).
+//  5. the identity code's own CPU time per request, alone in this process.
+// The gateway runs in its own process, compiled as the container image runs it, pinned to the
+// first core; the load generators (autocannon), the attacker and the stand-ins on the second.
 //
-//   node --import tsx bench/gateway/run.ts [--rounds 10] [--duration 6] [--warmup 20] [--connections 50]
-//     [--users 50] [--burst 500] [--tokens 100000] [--only throughput,burst,memory,code]
+//   node --import tsx bench/gateway/run.ts [--rounds 15] [--duration 5] [--warmup 20] [--rate 500]
+//     [--connections 50] [--users 50] [--burst 500] [--tokens 100000] [--only throughput,attack,burst,memory,code]
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { buildGateway } from '../../gateway/build.ts';
 import { identityCodeMicroseconds } from './identity-code.ts';
 import { startStandIns, type StandIns } from './stand-ins.ts';
 
 const { values: args } = parseArgs({
   options: {
-    rounds: { type: 'string', default: '10' },
-    duration: { type: 'string', default: '6' },
+    rounds: { type: 'string', default: '15' },
+    duration: { type: 'string', default: '5' },
     warmup: { type: 'string', default: '20' },
+    rate: { type: 'string', default: '500' },
     connections: { type: 'string', default: '50' },
     users: { type: 'string', default: '50' },
     burst: { type: 'string', default: '500' },
@@ -32,10 +39,11 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
   },
 });
-const parts = new Set((args.only ?? 'throughput,burst,memory,code').split(','));
+const parts = new Set((args.only ?? 'throughput,attack,burst,memory,code').split(','));
 const rounds = Number(args.rounds);
 const duration = Number(args.duration);
 const warmup = Number(args.warmup);
+const rate = Number(args.rate);
 const connections = Number(args.connections);
 const userCount = Number(args.users);
 const burst = Number(args.burst);
@@ -43,6 +51,17 @@ const tokenCount = Number(args.tokens);
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const QUERY = 'query Me($client: Int) { me(client: $client) { internalId plan } }';
+
+// Two cores: the gateway alone on the first, everything that loads it on the second, so neither
+// takes CPU time from the other and the gateway's CPU time per request is its own.
+const pinned = cpus().length >= 2 && spawnSync('taskset', ['-p', '-c', '1', String(process.pid)], { stdio: 'ignore' }).status === 0;
+const onCore = (core: number, command: string[]): [string, string[]] => (pinned ? ['taskset', ['-c', String(core), ...command]] : [command[0]!, command.slice(1)]);
+
+// The gateway as production runs it: the compiled bundle on plain node, no TypeScript loader.
+const buildDir = join(root, 'node_modules', '.cache', 'bench-gateway');
+mkdirSync(buildDir, { recursive: true });
+const gatewayBundle = join(buildDir, 'gateway-process.mjs');
+await buildGateway(gatewayBundle, join(root, 'bench', 'gateway', 'gateway-process.ts'));
 
 interface MemorySample {
   rss: number;
@@ -58,13 +77,36 @@ interface Gateway {
   stop(): Promise<void>;
 }
 
-function tsx(script: string, scriptArgs: string[], nodeFlags: string[] = []): ChildProcess {
-  return spawn(process.execPath, [...nodeFlags, '--import', 'tsx', `bench/gateway/${script}`, ...scriptArgs], { cwd: root, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+// A failed run must not leave gateways behind to disturb the next one.
+const gatewayChildren = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of gatewayChildren) child.kill('SIGKILL');
+});
+
+type Variant = 'baseline' | 'identity' | 'full';
+const VARIANT_FLAGS: Record<Variant, string[]> = {
+  baseline: ['--without-identity', '--without-protections'],
+  identity: ['--without-protections'],
+  full: [],
+};
+const VARIANT_NAMES: Record<Variant, string> = {
+  baseline: 'without identity, without protections (baseline)',
+  identity: 'identity',
+  full: 'identity + protections',
+};
+
+function tsx(script: string, scriptArgs: string[]): ChildProcess {
+  const [file, rest] = onCore(1, [process.execPath, '--import', 'tsx', `bench/gateway/${script}`, ...scriptArgs]);
+  return spawn(file, rest, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
 }
 
-async function startGatewayProcess(standIns: StandIns, identity: boolean): Promise<Gateway> {
-  const options = { supabaseUrl: standIns.supabaseUrl, usersServiceUrl: standIns.usersUrl, supergraph: standIns.supergraphPath, port: 0 };
-  const child = tsx('gateway-process.ts', [JSON.stringify(options), ...(identity ? [] : ['--without-identity'])], ['--expose-gc']);
+async function startGatewayProcess(standIns: StandIns, variant: Variant, extra: Record<string, unknown> = {}): Promise<Gateway> {
+  // Rate limits that legitimate traffic never reaches: the code runs, nobody is refused.
+  const options = { supabaseUrl: standIns.supabaseUrl, usersServiceUrl: standIns.usersUrl, supergraph: standIns.supergraphPath, port: 0, rateLimitPerUser: 1_000_000, ...extra };
+  const [file, rest] = onCore(0, [process.execPath, '--expose-gc', '--enable-source-maps', gatewayBundle, JSON.stringify(options), ...VARIANT_FLAGS[variant]]);
+  const child = spawn(file, rest, { cwd: root, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  gatewayChildren.add(child);
+  child.once('exit', () => gatewayChildren.delete(child));
   const line = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
@@ -100,18 +142,36 @@ interface LoadResult {
   non2xx: number;
   errors: number;
   timeouts: number;
+  /** paced-load.ts only: latencies in 0.1 ms buckets. */
+  histogram?: Record<string, number>;
 }
 
-function load(config: Record<string, unknown>): Promise<LoadResult> {
-  const child = tsx('load.ts', [JSON.stringify(config)]);
+/** A percentile of several runs' latencies together, in ms. */
+function mergedPercentile(runs: LoadResult[], q: number): number {
+  const merged = new Map<number, number>();
+  for (const r of runs) for (const [bucket, n] of Object.entries(r.histogram ?? {})) merged.set(Number(bucket), (merged.get(Number(bucket)) ?? 0) + n);
+  const total = [...merged.values()].reduce((a, b) => a + b, 0);
+  let seen = 0;
+  for (const [bucket, n] of [...merged].sort((a, b) => a[0] - b[0])) {
+    seen += n;
+    if (seen >= q * total) return bucket / 10;
+  }
+  return NaN;
+}
+
+function runJson<T>(script: string, config: Record<string, unknown>): Promise<T> {
+  const child = tsx(script, [JSON.stringify(config)]);
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d));
   return new Promise((resolve, reject) => {
-    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as LoadResult) : reject(new Error(`load exited with ${code}: ${out}`))));
+    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as T) : reject(new Error(`${script} exited with ${code}: ${out}`))));
   });
 }
+const load = (config: Record<string, unknown>) => runJson<LoadResult>('load.ts', config);
+/** Evenly spaced requests at a fixed rate (latency measured from when each was due). */
+const paced = (config: Record<string, unknown>) => runJson<LoadResult>('paced-load.ts', config);
 
-/** CPU time (user + system) the process has used so far, in milliseconds. */
+/** CPU time (user + system, every thread) the process has used so far, in milliseconds. */
 function cpuMs(pid: number): number {
   // Fields after the parenthesised command name; utime and stime are the 12th and 13th of them.
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
@@ -125,6 +185,11 @@ function median(xs: number[]): number {
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
+function quartiles(xs: number[]): [number, number] {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.round(q * (sorted.length - 1))))]!;
+  return [at(0.25), at(0.75)];
+}
 const ratio = (a: number, b: number) => (a / b).toFixed(3);
 
 function machine(): string {
@@ -137,69 +202,125 @@ const standIns = await startStandIns();
 /** The gateway's CPU time per request without identity, when part 1 ran. */
 let baselineCpuMsPerRequest: number | undefined;
 const report: string[] = [
-  `Machine: ${machine()}`,
+  `Machine: ${machine()}; gateway pinned to core 0, load on core 1: ${pinned ? 'yes' : 'no (taskset or a second core missing)'}`,
   `Command: node --import tsx bench/gateway/run.ts ${process.argv.slice(2).join(' ')}`.trim(),
   `Load average (1/5/15 min) at the start: ${loadAverage()}`,
   '',
 ];
+const tokens = await Promise.all(Array.from({ length: userCount }, (_, i) => standIns.sign(`user-${i}`)));
 
-// 1. Throughput, identity off and on.
+// 1. CPU per request and latency: baseline, identity, identity + protections.
 if (parts.has('throughput')) {
-  const tokens = await Promise.all(Array.from({ length: userCount }, (_, i) => standIns.sign(`user-${i}`)));
-  const off = await startGatewayProcess(standIns, false);
-  const on = await startGatewayProcess(standIns, true);
-  // Both variants get the same requests, token included: MindMirror's clients send their
-  // Supabase token today, before the gateway checks it, so the baseline is today's gateway
-  // receiving today's traffic, and the only difference measured is what identity does with it.
-  const runFor = (gw: Gateway, seconds: number) =>
-    load({ url: `${gw.url}/graphql`, query: QUERY, connections, durationSeconds: seconds, tokens });
-  // Warm-up: on a slow machine the JIT keeps improving both processes for a while; the identity
-  // gateway also caches every user's token and id here.
-  await runFor(off, warmup);
-  await runFor(on, warmup);
-  // Rounds alternate which variant goes first (off-on, on-off, ...), so load that comes and goes
-  // on a shared machine falls on both alike; each round's on/off ratio compares two runs taken
-  // back to back. Besides req/s, the gateway's own CPU time per request is recorded: it does not
-  // depend on the share of the machine the process got, and its inverse is the throughput each
-  // variant reaches on the same CPU.
-  const results: Record<'off' | 'on', (LoadResult & { cpuMsPerRequest: number })[]> = { off: [], on: [] };
+  const variants: Variant[] = ['baseline', 'identity', 'full'];
+  const gateways = Object.fromEntries(await Promise.all(variants.map(async (v) => [v, await startGatewayProcess(standIns, v)] as const))) as Record<Variant, Gateway>;
+  const runFor = (v: Variant, seconds: number) => paced({ url: `${gateways[v].url}/graphql`, query: QUERY, connections, rate, durationSeconds: seconds, tokens });
+  // Warm-up: the JIT keeps improving each process for a while; identity also caches every user here.
+  for (const v of variants) await runFor(v, warmup);
+  // Rounds rotate the order (b-i-f, i-f-b, f-b-i, ...), so load that comes and goes on the
+  // machine falls on all three alike; each round's ratios compare runs taken back to back.
+  type Measured = LoadResult & { cpuMsPerRequest: number; cpuMs: number };
+  const results: Record<Variant, Measured[]> = { baseline: [], identity: [], full: [] };
   for (let round = 0; round < rounds; round++) {
-    const order: ('off' | 'on')[] = round % 2 === 0 ? ['off', 'on'] : ['on', 'off'];
-    for (const variant of order) {
-      const gw = variant === 'off' ? off : on;
-      const cpuBefore = cpuMs(gw.pid);
-      const r = await runFor(gw, duration);
-      const cpuMsPerRequest = (cpuMs(gw.pid) - cpuBefore) / r.total;
-      if (r.non2xx || r.errors || r.timeouts) throw new Error(`${variant}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts`);
-      results[variant].push({ ...r, cpuMsPerRequest });
-      process.stderr.write(`round ${round + 1} ${variant}: ${r.requestsPerSecond.toFixed(0)} req/s, p99 ${r.p99} ms, ${cpuMsPerRequest.toFixed(2)} ms CPU per request\n`);
+    for (let k = 0; k < variants.length; k++) {
+      const v = variants[(round + k) % variants.length]!;
+      const cpuBefore = cpuMs(gateways[v].pid);
+      const r = await runFor(v, duration);
+      const cpuMsPerRequest = (cpuMs(gateways[v].pid) - cpuBefore) / r.total;
+      if (r.non2xx || r.errors || r.timeouts) throw new Error(`${v}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts`);
+      results[v].push({ ...r, cpuMsPerRequest, cpuMs: cpuMsPerRequest * r.total });
+      process.stderr.write(`round ${round + 1} ${v}: ${r.requestsPerSecond.toFixed(0)} req/s, p99 ${r.p99} ms, ${cpuMsPerRequest.toFixed(3)} ms CPU per request\n`);
     }
   }
-  await Promise.all([off.stop(), on.stop()]);
-  const m = (variant: 'off' | 'on', pick: (r: LoadResult & { cpuMsPerRequest: number }) => number) => median(results[variant].map(pick));
-  const perRound = (pick: (r: LoadResult & { cpuMsPerRequest: number }) => number) => median(results.on.map((r, i) => pick(r) / pick(results.off[i]!)));
-  const cpuOff = m('off', (r) => r.cpuMsPerRequest);
-  const cpuOn = m('on', (r) => r.cpuMsPerRequest);
-  baselineCpuMsPerRequest = cpuOff;
+  await Promise.all(variants.map((v) => gateways[v].stop()));
+  const m = (v: Variant, pick: (r: Measured) => number) => median(results[v].map(pick));
+  // CPU per request over every round together: a collection of the old generation costs a
+  // hundred milliseconds and more and lands in one round or the next; over all rounds it evens out.
+  const overall = (v: Variant) => results[v].reduce((s, r) => s + r.cpuMs, 0) / results[v].reduce((s, r) => s + r.total, 0);
+  const perRound = (v: Variant, against: Variant, pick: (r: Measured) => number) => results[v].map((r, i) => pick(r) / pick(results[against][i]!));
+  const sameCpu = (r: Measured) => 1 / r.cpuMsPerRequest;
+  baselineCpuMsPerRequest = overall('baseline');
+  const p = (v: Variant, q: number) => mergedPercentile(results[v], q);
+  const row = (v: Variant) =>
+    `| ${VARIANT_NAMES[v]} | ${m(v, (r) => r.requestsPerSecond).toFixed(0)} | ${p(v, 0.5)} | ${p(v, 0.99)} | ${overall(v).toFixed(3)} | ${(1000 / overall(v)).toFixed(0)} |`;
+  const comparison = (label: string, v: Variant, against: Variant, target: string) => {
+    const [q1, q3] = quartiles(perRound(v, against, sameCpu));
+    return `| ${label} | **${(overall(against) / overall(v)).toFixed(3)}** (${target}) | ${q1.toFixed(3)} to ${q3.toFixed(3)} | ${ratio(p(v, 0.5), p(against, 0.5))} | **${ratio(p(v, 0.99), p(against, 0.99))}** |`;
+  };
   report.push(
-    `### Throughput: identity off vs on (${connections} connections, ${warmup} s warm-up each, then ${duration} s x ${rounds} rounds in alternating order, ${userCount} users; both variants receive the same requests, Authorization header included)`,
+    `### CPU per request and latency (${rate} requests/s at even intervals, over up to ${connections} connections as ${userCount} users, ${warmup} s warm-up each, then ${duration} s x ${rounds} rounds in rotating order)`,
     '',
-    'Medians over the rounds. "Throughput on the same CPU" is 1 / (gateway CPU time per request): the req/s each variant reaches per CPU-second, independent of the share of the machine it got.',
+    'CPU and latency figures are over every request of all rounds together (the middle half of the per-round ratios shows how much single rounds vary). Every variant receives the same requests, Authorization header included. "Throughput on the same CPU" is 1 / (gateway CPU time per request): the requests per second each variant serves per CPU-second, whatever share of the machine it got.',
     '',
-    '| gateway | req/s | p50 ms | p99 ms | gateway CPU ms per request | throughput on the same CPU (req per CPU-s) |',
+    '| gateway | req/s served | p50 ms | p99 ms | gateway CPU ms per request | throughput on the same CPU (req per CPU-s) |',
     '|---|---|---|---|---|---|',
-    `| identity off (baseline) | ${m('off', (r) => r.requestsPerSecond).toFixed(0)} | ${m('off', (r) => r.p50)} | ${m('off', (r) => r.p99)} | ${cpuOff.toFixed(3)} | ${(1000 / cpuOff).toFixed(0)} |`,
-    `| identity on | ${m('on', (r) => r.requestsPerSecond).toFixed(0)} | ${m('on', (r) => r.p50)} | ${m('on', (r) => r.p99)} | ${cpuOn.toFixed(3)} | ${(1000 / cpuOn).toFixed(0)} |`,
-    `| **on / off** (median of per-round ratios) | ${perRound((r) => r.requestsPerSecond).toFixed(3)} | ${perRound((r) => r.p50).toFixed(3)} | **${perRound((r) => r.p99).toFixed(3)}** (target <= 1.10) | ${perRound((r) => r.cpuMsPerRequest).toFixed(3)} | **${perRound((r) => 1 / r.cpuMsPerRequest).toFixed(3)}** (target >= 0.95) |`,
+    row('baseline'),
+    row('identity'),
+    row('full'),
     '',
-    `Per round, off / on: ${results.off.map((r, i) => `${r.requestsPerSecond.toFixed(0)} / ${results.on[i]!.requestsPerSecond.toFixed(0)} req/s, p99 ${r.p99} / ${results.on[i]!.p99} ms, ${r.cpuMsPerRequest.toFixed(2)} / ${results.on[i]!.cpuMsPerRequest.toFixed(2)} CPU ms`).join('; ')}`,
+    '| comparison | throughput on the same CPU | middle half of the per-round ratios | p50 | p99 |',
+    '|---|---|---|---|---|',
+    comparison('identity / baseline', 'identity', 'baseline', 'target >= 0.97'),
+    comparison('identity + protections / identity (limits on vs off)', 'full', 'identity', 'target >= 0.97, p99 <= 1.05'),
+    '',
+    `CPU ms per request by round, baseline / identity / identity + protections: ${results.baseline.map((r, i) => `${r.cpuMsPerRequest.toFixed(3)} / ${results.identity[i]!.cpuMsPerRequest.toFixed(3)} / ${results.full[i]!.cpuMsPerRequest.toFixed(3)}`).join('; ')}`,
     '',
   );
 }
 
-// 2. Burst of first requests from one new user.
+// 2. Under attack.
+if (parts.has('attack')) {
+  type Attack = 'oversized' | 'capped';
+  type Phase = { legit: LoadResult; health: LoadResult; attack?: { sent: number; refused: number; closed: number; other: number } };
+  const legitRate = Math.round(rate / 2);
+  const attackerToken = await standIns.sign('attacker');
+  const scenarios: { label: string; documents: Attack; rateLimitPerUser?: number }[] = [
+    ...(process.env.ATTACKS === 'capped' ? [] : [{ label: 'the 550 kB, 50,000-field document (body cap, 413 before reading); production settings', documents: 'oversized' as const }]),
+    { label: 'the costliest refusals under the caps (99 kB read and refused for its length, 10 kB parsed to the token limit), production settings: the attacker\'s account reaches its rate limit', documents: 'capped' },
+    { label: 'the same with per-user rate limits off: every request reaches the document limits (an attacker with unlimited accounts)', documents: 'capped', rateLimitPerUser: 0 },
+  ];
+  const rows: string[] = [];
+  for (const scenario of scenarios) {
+    const gw = await startGatewayProcess(standIns, 'full', scenario.rateLimitPerUser === undefined ? { rateLimitPerUser: 600 } : { rateLimitPerUser: scenario.rateLimitPerUser });
+    const phase = async (withAttacker: boolean): Promise<Phase> => {
+      const [legit, health, attack] = await Promise.all([
+        paced({ url: `${gw.url}/graphql`, query: QUERY, connections, rate: legitRate, durationSeconds: duration * 2, tokens }),
+        paced({ url: `${gw.url}/healthcheck`, connections: 2, rate: 20, durationSeconds: duration * 2, tokens: [] }),
+        withAttacker ? runJson<Phase['attack']>('attack.ts', { url: `${gw.url}/graphql`, token: attackerToken, durationSeconds: duration * 2, connections: 1, documents: scenario.documents }) : undefined,
+      ]);
+      if (legit.non2xx || legit.errors) throw new Error(`legitimate traffic failed: ${JSON.stringify(legit)}`);
+      if (attack && attack.other > 0) throw new Error(`attack requests not refused by a limit: ${JSON.stringify(attack)}`);
+      process.stderr.write(`${scenario.documents}${scenario.rateLimitPerUser === 0 ? ' (no rate limit)' : ''} attack ${withAttacker ? 'on' : 'off'}: legit p99 ${legit.p99} ms, health p99 ${health.p99} ms${attack ? `, ${attack.sent} attack requests` : ''}\n`);
+      return { legit, health, attack };
+    };
+    // Enough requests for every user's rate-limit count to be read from memory, as in steady state.
+    await paced({ url: `${gw.url}/graphql`, query: QUERY, connections, rate: legitRate, durationSeconds: warmup, tokens });
+    const off: Phase[] = [];
+    const on: Phase[] = [];
+    for (let i = 0; i < 3; i++) {
+      off.push(await phase(false));
+      on.push(await phase(true));
+    }
+    await gw.stop();
+    const med = (xs: Phase[], pick: (p: Phase) => number) => median(xs.map(pick));
+    rows.push(
+      `| ${scenario.label} | ${med(on, (p) => p.attack!.sent / (duration * 2)).toFixed(0)} | ${med(off, (p) => p.legit.p50)} / ${med(on, (p) => p.legit.p50)} | ${med(off, (p) => p.legit.p99)} / ${med(on, (p) => p.legit.p99)} | **${median(on.map((p, i) => p.legit.p99 / off[i]!.legit.p99)).toFixed(2)}** | ${med(off, (p) => p.health.p99)} / **${med(on, (p) => p.health.p99)}** |`,
+    );
+  }
+  report.push(
+    `### Under attack (identity + protections; ${legitRate} legitimate requests/s at even intervals from ${userCount} users, /healthcheck 20 times a second; three alternating pairs of ${duration * 2} s phases without and with the attacker)`,
+    '',
+    'One attacker: one connection with a valid token, sending as fast as it is answered (bench/gateway/attack.ts); every attack request refused. Latencies in ms, medians over the three phases; the ratio is the median of the three pairs\' ratios.',
+    '',
+    '| attacker sends | attack requests/s | legit p50 without / with | legit p99 without / with | legit p99 with / without (target <= 1.5) | /healthcheck p99 without / with (target <= 50 with) |',
+    '|---|---|---|---|---|---|',
+    ...rows,
+    '',
+  );
+}
+
+// 3. Burst of first requests from one new user.
 if (parts.has('burst')) {
-  const gw = await startGatewayProcess(standIns, true);
+  const gw = await startGatewayProcess(standIns, 'full');
   const burstOf = (token: string) => load({ url: `${gw.url}/graphql`, query: QUERY, connections: burst, amount: burst, tokens: [token] });
   // Baseline: the same burst from a user whose token and id are already cached, taken right
   // before each new user's burst so both see the same warm-up state of the process.
@@ -227,12 +348,12 @@ if (parts.has('burst')) {
   );
 }
 
-// 3. Memory under many distinct tokens.
+// 4. Memory under many distinct tokens.
 if (parts.has('memory')) {
   const reportEvery = Math.max(1, Math.floor(tokenCount / 5));
   const samples: Record<'off' | 'on', ({ sent: number } & MemorySample)[]> = { off: [], on: [] };
   for (const variant of ['off', 'on'] as const) {
-    const gw = await startGatewayProcess(standIns, variant === 'on');
+    const gw = await startGatewayProcess(standIns, variant === 'on' ? 'full' : 'baseline');
     await load({ url: `${gw.url}/graphql`, query: QUERY, connections: 10, durationSeconds: 2, tokens: variant === 'on' ? [await standIns.sign('warm')] : [] });
     samples[variant].push({ sent: 0, ...(await gw.sample()) });
     const flood = tsx('token-flood.ts', [
@@ -271,16 +392,16 @@ if (parts.has('memory')) {
     '',
     `| gateway, measure | ${header.join(' | ')} | last / middle |`,
     `|---|${header.map(() => '---').join('|')}|---|`,
-    row('identity off, no tokens (baseline): resident', samples.off, (m) => m.rss),
-    row('identity on, a new token and user each request: resident', samples.on, (m) => m.rss),
-    row('identity off (baseline): retained after GC', samples.off, heap),
-    row('identity on: retained after GC', samples.on, heap),
+    row('baseline (no identity, no protections), no tokens: resident', samples.off, (m) => m.rss),
+    row('identity + protections, a new token and user each request: resident', samples.on, (m) => m.rss),
+    row('baseline: retained after GC', samples.off, heap),
+    row('identity + protections: retained after GC', samples.on, heap),
     `| **on / off retained after GC** | ${samples.on.map((m, i) => (samples.off[i] ? ratio(heap(m), heap(samples.off[i]!)) : '')).join(' | ')} | |`,
     '',
   );
 }
 
-// 4. The identity code alone.
+// 5. The identity code alone.
 if (parts.has('code')) {
   const micros = await identityCodeMicroseconds(standIns, userCount);
   report.push(
