@@ -1,4 +1,4 @@
-// `npm test`: every test/**/*.test.ts through node:test (Node 20's --test has no globs).
+// `npm test`: every test/**/*.test.ts through node:test (one file list on every Node version, whatever its --test glob support).
 // Arguments narrow the run: `npm test -- test/engine` or a single file.
 
 import { spawnSync } from 'node:child_process';

@@ -59,7 +59,7 @@ export const MAKE: Program = {
 export const NODE: Program = {
   display: 'node --import tsx',
   resolve: () => ({ file: process.execPath, leadingArgs: ['--import', 'tsx'] }),
-  installHint: 'Install Node.js 20 or newer and run `npm ci`',
+  installHint: 'Install Node.js 26 (see .node-version) and run `npm ci`',
 };
 
 export const tofu = commandFactory(TOFU);

@@ -24,7 +24,7 @@ async function bundle(): Promise<string> {
     bundle: true,
     platform: 'node',
     format: 'esm',
-    target: 'node20',
+    target: 'node26',
     outdir: staging,
     outExtension: { '.js': '.mjs' },
     logLevel: 'error',
