@@ -8,7 +8,7 @@ SHELL := bash
 RUN := node --import tsx
 
 .PHONY: help install test typecheck local-deploy local-up local-down local-status local-logs \
-	spoof-check voucher-e2e gateway preflight production-bootstrap production-secrets \
+	spoof-check voucher-e2e load-test gateway preflight production-bootstrap production-secrets \
 	production-supabase production-deploy production-verify production-backup-state \
 	production-backups production-rollback production-rollback-traffic production-restore-state \
 	production-cost infra-validate ci-changed-services ci-workflows bench-gateway bench-rls bench-deploy bench-infra
@@ -45,6 +45,9 @@ spoof-check: ## Try every way to be another user; exit 1 on a leak (TARGET=local
 
 voucher-e2e: ## Sign up, redeem a voucher, log a workout, clean up (TARGET=local|production)
 	@$(RUN) scripts/voucher-e2e.ts
+
+load-test: ## Real users' load on the gateway: p50/p95/p99 and errors vs the p95 objective (TARGET=, USERS=, RATE=, DURATION=)
+	@$(RUN) scripts/load-test.ts
 
 gateway: ## Run the gateway in the foreground from its environment (PORT, default 4000)
 	@$(RUN) gateway/src/main.ts

@@ -66,6 +66,36 @@ test('running it again reconciles: what runs keeps running, and the checks pass 
   assert.deepEqual(PARTS.map(pidOf), pids, 'the same processes');
 });
 
+const loadUsersLeft = async (databaseUrl: string) => {
+  const db = new pg.Client({ connectionString: databaseUrl });
+  await db.connect();
+  const { rows } = await db.query(`select count(*)::int as n from auth.users where email like 'check-load-%'`);
+  await db.end();
+  return rows[0].n as number;
+};
+
+test('make load-test sends real users’ load through the gateway, reports the percentiles, and removes its users', async () => {
+  const outputs = JSON.parse(readFileSync(join(dir, 'outputs.json'), 'utf8'));
+  const r = await make('load-test', { ...vars, USERS: '4', RATE: '20', DURATION: '3', JSON: '1' }, {}, 120_000);
+  assert.equal(r.code, 0, r.all);
+  const report = JSON.parse(r.stdout);
+  assert.equal(report.sent, 60);
+  assert.equal(report.outcomes.ok, 60, r.all);
+  assert.ok(report.p50Ms > 0 && report.p50Ms <= report.p95Ms && report.p95Ms <= report.p99Ms && report.p99Ms <= report.maxMs, r.stdout);
+  assert.ok(report.p95Ms < 500);
+  assert.equal(await loadUsersLeft(outputs.databaseUrl), 0);
+});
+
+test('make load-test exits 1 when the p95 objective is missed, says by how much, and still cleans up', async () => {
+  const outputs = JSON.parse(readFileSync(join(dir, 'outputs.json'), 'utf8'));
+  // No gateway round trip through users_service answers within a microsecond-scale objective.
+  const r = await make('load-test', { ...vars, USERS: '1', RATE: '5', DURATION: '1', P95_OBJECTIVE_MS: '1' }, {}, 120_000);
+  assert.notEqual(r.code, 0, r.all);
+  assert.match(r.stdout, /requests\s+ok\s+429\s+refused\s+failed\s+not sent\s+p50\s+p95\s+p99\s+max/);
+  assert.match(r.all, /p95 \d+\.\d ms is not under the objective of 1 ms/);
+  assert.equal(await loadUsersLeft(outputs.databaseUrl), 0);
+});
+
 test('the spoof check reports a leaky gateway, exits 1, and still cleans up', async () => {
   const outputs = JSON.parse(readFileSync(join(dir, 'outputs.json'), 'utf8'));
   // A gateway that trusts the client: `me` is whoever x-internal-id says.
