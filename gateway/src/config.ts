@@ -19,7 +19,7 @@ export const GATEWAY_ENV_VARS = [
   'SUBGRAPH_ID_TOKENS', 'GCE_METADATA_HOST', 'IMAGE_TAG', 'NODE_ENV', 'LOG_LEVEL', 'SHUTDOWN_TIMEOUT_SECONDS',
   'TRUSTED_DOCUMENTS_FILE', 'REQUIRE_TRUSTED_DOCUMENTS', 'INTERNAL_FIELDS',
   'MAX_REQUEST_BYTES', 'MAX_BATCH_OPERATIONS', 'MAX_DOCUMENT_CHARACTERS', 'MAX_TOKENS', 'MAX_DEPTH', 'MAX_ALIASES', 'MAX_DIRECTIVES', 'MAX_COST',
-  'RATE_LIMIT_WINDOW_SECONDS', 'RATE_LIMIT_PER_USER', 'RATE_LIMIT_PER_ADDRESS', 'RATE_LIMIT_KEY_PREFIX', 'TRUSTED_PROXY_HOPS',
+  'RATE_LIMIT_WINDOW_SECONDS', 'RATE_LIMIT_PER_USER', 'RATE_LIMIT_BURST_PER_USER', 'RATE_LIMIT_PER_ADDRESS', 'RATE_LIMIT_KEY_PREFIX', 'TRUSTED_PROXY_HOPS',
 ] as const;
 
 const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error'];
@@ -101,6 +101,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): ParsedEnvironment {
     maxCost: integer('MAX_COST'),
     rateLimitWindowSeconds: integer('RATE_LIMIT_WINDOW_SECONDS'),
     rateLimitPerUser: integer('RATE_LIMIT_PER_USER'),
+    rateLimitBurstPerUser: integer('RATE_LIMIT_BURST_PER_USER'),
     rateLimitPerAddress: integer('RATE_LIMIT_PER_ADDRESS'),
     rateLimitKeyPrefix: text('RATE_LIMIT_KEY_PREFIX'),
     trustedProxyHops: integer('TRUSTED_PROXY_HOPS'),
@@ -128,6 +129,7 @@ function exampleNumber(name: string): number {
     MAX_TOKENS: DEFAULTS.maxTokens,
     MAX_COST: DEFAULTS.maxCost,
     RATE_LIMIT_PER_USER: DEFAULTS.rateLimitPerUser,
+    RATE_LIMIT_BURST_PER_USER: DEFAULTS.rateLimitBurstPerUser,
     RATE_LIMIT_PER_ADDRESS: DEFAULTS.rateLimitPerAddress,
     RATE_LIMIT_WINDOW_SECONDS: DEFAULTS.rateLimitWindowSeconds,
   };
@@ -166,6 +168,7 @@ export function problemsWith(options: GatewayOptions): string[] {
   range('MAX_COST', options.maxCost, 10, 10_000_000);
   range('RATE_LIMIT_WINDOW_SECONDS', options.rateLimitWindowSeconds, 1, 3_600);
   range('RATE_LIMIT_PER_USER', options.rateLimitPerUser, 0, 1_000_000, ' (0 switches the limit off)');
+  range('RATE_LIMIT_BURST_PER_USER', options.rateLimitBurstPerUser, 0, 100_000, ' (0 switches the limit off)');
   range('RATE_LIMIT_PER_ADDRESS', options.rateLimitPerAddress, 0, 1_000_000, ' (0 switches the limit off)');
   range('TRUSTED_PROXY_HOPS', options.trustedProxyHops, 0, 10);
   if (options.metricsHost !== undefined && !/^[A-Za-z0-9.:-]{1,253}$/.test(options.metricsHost)) {

@@ -69,6 +69,8 @@ export interface GatewayOptions {
   rateLimitWindowSeconds?: number;
   /** RATE_LIMIT_PER_USER: operations per window per signed-in user; 0 switches it off. */
   rateLimitPerUser?: number;
+  /** RATE_LIMIT_BURST_PER_USER: operations per second per signed-in user on one instance; 0 switches it off. */
+  rateLimitBurstPerUser?: number;
   /** RATE_LIMIT_PER_ADDRESS: operations per window per client address without a token; 0 switches it off. */
   rateLimitPerAddress?: number;
   /** RATE_LIMIT_KEY_PREFIX: Redis key prefix of the shared counters. */
@@ -135,6 +137,7 @@ export const DEFAULTS = {
   maxCost: 5_000,
   rateLimitWindowSeconds: 60,
   rateLimitPerUser: 600,
+  rateLimitBurstPerUser: 60,
   rateLimitPerAddress: 120,
   rateLimitKeyPrefix: 'mindmirror:gateway:rate:',
   trustedProxyHops: 0,

@@ -1,7 +1,10 @@
 // Per-caller rate limits: operations per fixed window, per signed-in user (their Supabase id, so
 // a refreshed token does not start a new count) and per client address for callers without a
 // token. Over the limit: HTTP 429 with Retry-After (seconds to the window's end), before any
-// subgraph is called; anonymous callers are refused before their body is even read.
+// subgraph is called; anonymous callers are refused before their body is even read. A signed-in
+// user also has a per-second limit on each instance: a fixed window alone lets a whole minute's
+// budget arrive in its first second (or two budgets across a window's edge), which one process
+// would have to read and refuse at full speed.
 //
 // Each instance counts in memory and, every RATE_LIMIT_SYNC_MS, adds its new counts to the shared
 // ones in Redis in one script call for all callers and reads the totals back, so all instances
@@ -184,6 +187,8 @@ export class RateLimiter {
 export interface RateLimitSettings {
   /** Operations per window per signed-in user; 0: no limit. */
   perUser: number;
+  /** Operations per second per signed-in user on this instance; 0: no limit. */
+  burstPerUser: number;
   /** The Supabase id of an Authorization value already verified, if any (identity-services.ts). */
   knownSubject?: (authorization: string) => string | undefined;
   /** Operations per window per client address without a token; 0: no limit. */
@@ -196,9 +201,18 @@ const CHARGED = Symbol('mindmirror.rate-limit-charged');
 
 type Context = IdentityCarrier & { req?: IncomingMessage; [CHARGED]?: true };
 
-export function useRateLimits(limiter: RateLimiter, settings: RateLimitSettings, refusals: Refusals): GatewayPlugin {
+export function useRateLimits(limiter: RateLimiter, settings: RateLimitSettings, refusals: Refusals, burstLimiter: RateLimiter): GatewayPlugin {
   const message = (retryAfter: number) => `Too many requests: try again in ${retryAfter} s.`;
   const addressBucket = (req: IncomingMessage | undefined) => `address:${clientAddress(req, settings.trustedProxyHops)}`;
+  const limitsUsers = settings.perUser > 0 || settings.burstPerUser > 0;
+  // The burst limiter has no Redis, so its verdict is always immediate.
+  const chargeUser = (key: string, weight: number): number | Promise<number> => {
+    const burst = settings.burstPerUser > 0 ? (burstLimiter.charge(key, settings.burstPerUser, weight) as number) : 0;
+    if (burst > 0) return burst;
+    return settings.perUser > 0 ? limiter.charge(key, settings.perUser, weight) : 0;
+  };
+  const userOver = (key: string) =>
+    Math.max(settings.perUser > 0 ? limiter.peek(key, settings.perUser) : 0, settings.burstPerUser > 0 ? burstLimiter.peek(key, settings.burstPerUser) : 0);
 
   return {
     // HTTP: callers without a token are charged by address before the body is read; signed-in
@@ -223,11 +237,11 @@ export function useRateLimits(limiter: RateLimiter, settings: RateLimitSettings,
         const verdict = limiter.charge(addressBucket(context.req), settings.perAddress);
         return typeof verdict === 'number' ? refuseAnonymous(verdict) : verdict.then(refuseAnonymous);
       }
-      if (settings.perUser === 0) return undefined;
+      if (!limitsUsers) return undefined;
       // Hashing the token to find its caller costs a little; only worth it while someone is over.
-      const known = limiter.someoneOver() ? settings.knownSubject?.(authorization) : undefined;
+      const known = limiter.someoneOver() || burstLimiter.someoneOver() ? settings.knownSubject?.(authorization) : undefined;
       if (known !== undefined) {
-        const retryAfter = limiter.peek(`user:${known}`, settings.perUser);
+        const retryAfter = userOver(`user:${known}`);
         if (retryAfter > 0) {
           tooMany('rate_user', retryAfter);
           return undefined;
@@ -242,7 +256,7 @@ export function useRateLimits(limiter: RateLimiter, settings: RateLimitSettings,
             if (retryAfter === 0) return;
             throw refusals.refuse('rate_user', message(retryAfter), { identity }, { http: { status: 429, headers: { 'retry-after': String(retryAfter) } } });
           };
-          const verdict = limiter.charge(`user:${identity.supabaseId}`, settings.perUser, weight);
+          const verdict = chargeUser(`user:${identity.supabaseId}`, weight);
           return typeof verdict === 'number' ? refuseUser(verdict) : verdict.then(refuseUser);
         },
       };
@@ -254,14 +268,13 @@ export function useRateLimits(limiter: RateLimiter, settings: RateLimitSettings,
       if (ctx[CHARGED]) return;
       const identity = ctx[IDENTITY];
       const user = identity?.kind === 'user';
-      const limit = user ? settings.perUser : settings.perAddress;
-      if (limit === 0) return;
+      if (user ? !limitsUsers : settings.perAddress === 0) return;
       const refuseOperation = (retryAfter: number) => {
         if (retryAfter === 0) return;
         const limitName = user ? 'rate_user' : 'rate_address';
         setResult({ errors: [refusals.refuse(limitName, message(retryAfter), { identity }, { extensions: { retryAfterSeconds: retryAfter } })] });
       };
-      const verdict = limiter.charge(user ? `user:${identity.supabaseId}` : addressBucket(ctx.req), limit);
+      const verdict = user ? chargeUser(`user:${identity.supabaseId}`, 1) : limiter.charge(addressBucket(ctx.req), settings.perAddress);
       return typeof verdict === 'number' ? refuseOperation(verdict) : verdict.then(refuseOperation);
     },
   };

@@ -31,6 +31,8 @@ export interface RuntimeParts {
   limits: OperationLimits;
   internalFields: readonly string[];
   rateLimiter: RateLimiter;
+  /** Per-second counts per user, in memory only. */
+  burstLimiter: RateLimiter;
   rateLimits: RateLimitSettings;
   trustedDocuments: TrustedDocumentsManifest | undefined;
   /** Hive's merging of identical in-flight subgraph requests (tests of the second layer only). */
@@ -52,7 +54,7 @@ export function createRuntime(parts: RuntimeParts): GatewayRuntime {
       : []),
     ...(parts.protections
       ? [
-          useRateLimits(parts.rateLimiter, parts.rateLimits, refusals),
+          useRateLimits(parts.rateLimiter, parts.rateLimits, refusals, parts.burstLimiter),
           useOperationLimits(parts.limits, refusals),
           useInternalFields(parts.internalFields, refusals),
           ...(production ? [useHiddenSuggestions()] : []),

@@ -82,6 +82,8 @@ export async function startGateway(options: GatewayOptions, internals: GatewayIn
     keyPrefix: options.rateLimitKeyPrefix ?? DEFAULTS.rateLimitKeyPrefix,
     metrics,
   });
+  // Bursts are an instance's own business: one second is too short to share through Redis.
+  const burstLimiter = new RateLimiter({ windowSeconds: 1, maxBuckets: DEFAULTS.rateLimitBuckets, syncIntervalMs: DEFAULTS.rateLimitSyncMs, keyPrefix: '', metrics });
   const runtime = createRuntime({
     options,
     production,
@@ -92,8 +94,10 @@ export async function startGateway(options: GatewayOptions, internals: GatewayIn
     limits,
     internalFields: [...lookupFieldsOf(options.usersLookupQuery ?? DEFAULTS.usersLookupQuery), ...(options.internalFields ?? [])],
     rateLimiter,
+    burstLimiter,
     rateLimits: {
       perUser: options.rateLimitPerUser ?? DEFAULTS.rateLimitPerUser,
+      burstPerUser: options.rateLimitBurstPerUser ?? DEFAULTS.rateLimitBurstPerUser,
       knownSubject: identity?.knownSubject,
       perAddress: options.rateLimitPerAddress ?? DEFAULTS.rateLimitPerAddress,
       trustedProxyHops: options.trustedProxyHops ?? DEFAULTS.trustedProxyHops,
@@ -152,6 +156,7 @@ export async function startGateway(options: GatewayOptions, internals: GatewayIn
 
   const release = async () => {
     rateLimiter.close();
+    burstLimiter.close();
     await runtime.dispose();
     await identity?.close();
   };

@@ -31,9 +31,10 @@ const MISTAKES = [TYPO_FIELD, TYPO_ENUM, TYPO_ENUM_VARIABLE, TYPO_ARGUMENT];
 
 before(async () => {
   stack = await TestStack.start();
-  const mistakes = { trustedDocumentsFile: writeManifest(stack.dir, MISTAKES), publicOperations: MISTAKES.map(hashOf) };
+  // One user sends every hostile request here in quick succession: rate limits have tests of their own.
+  const mistakes = { trustedDocumentsFile: writeManifest(stack.dir, MISTAKES), publicOperations: MISTAKES.map(hashOf), rateLimitPerUser: 0, rateLimitBurstPerUser: 0 };
   [gateway, production] = await Promise.all([
-    startTestGateway(stack.options({ ...mistakes, rateLimitPerUser: 0 })),
+    startTestGateway(stack.options(mistakes)),
     startTestGateway(stack.options({ ...mistakes, nodeEnv: 'production', supabaseUrl: 'https://127.0.0.1:9' })),
   ]);
   const sub = randomUUID();

@@ -18,7 +18,7 @@ let second: TestGateway;
 before(async () => {
   stack = await TestStack.start();
   prefix = uniquePrefix();
-  const shared = stack.options({ redisUrl: SHARED_REDIS_URL, redisKeyPrefix: prefix, identityCacheTtlSeconds: 120, unregisteredCacheTtlSeconds: 2 });
+  const shared = stack.options({ redisUrl: SHARED_REDIS_URL, redisKeyPrefix: prefix, identityCacheTtlSeconds: 120, unregisteredCacheTtlSeconds: 2, rateLimitBurstPerUser: 0 });
   [first, second] = await Promise.all([startTestGateway(shared), startTestGateway(shared)]);
 });
 

@@ -121,10 +121,29 @@ describe('per signed-in user', () => {
     assert.equal((await postGraphQL(gateway.graphqlUrl, ME, bearer(token))).status, 200);
   });
 
-  test('RATE_LIMIT_PER_USER=0 switches the limit off', async () => {
-    const gateway = await gatewayWith({ rateLimitPerUser: 0 });
+  test('more than RATE_LIMIT_BURST_PER_USER operations in one second: 429 with Retry-After 1, although the minute has room', async () => {
+    const gateway = await gatewayWith({ rateLimitPerUser: 1_000, rateLimitBurstPerUser: 3 });
     const token = await newUser().token();
-    for (let i = 0; i < 30; i++) assert.equal((await postGraphQL(gateway.graphqlUrl, ME, bearer(token))).status, 200);
+    // Start right after a second begins, so the requests fall into one second.
+    await new Promise((r) => setTimeout(r, 1_000 - (Date.now() % 1_000) + 20));
+    for (let i = 0; i < 3; i++) assert.equal((await postGraphQL(gateway.graphqlUrl, ME, bearer(token))).status, 200, `request ${i + 1}`);
+    const refused = await postGraphQL(gateway.graphqlUrl, ME, bearer(token));
+    assert.equal(refused.status, 429);
+    assert.equal(codeOf(refused), 'RATE_LIMITED');
+    assert.equal(refused.headers.get('retry-after'), '1');
+    // Known and over: refused before the body is read, like the minute's limit.
+    const early = await rawHttp(gateway.url, { headers: [['Content-Type', 'application/json'], ['Authorization', `Bearer ${token}`], ['Content-Length', '5000']], body: '{"que' });
+    assert.equal(early.status, 429, early.body);
+    assert.equal(early.headers['connection'], 'close');
+    await new Promise((r) => setTimeout(r, 1_000 - (Date.now() % 1_000) + 20));
+    assert.equal((await postGraphQL(gateway.graphqlUrl, ME, bearer(token))).status, 200, 'the next second starts a new count');
+    assert.equal((await postGraphQL(gateway.graphqlUrl, [ME, ME, ME], bearer(token))).status, 429, 'a batch counts each operation: 1 + 3 > 3');
+  });
+
+  test('RATE_LIMIT_PER_USER=0 and RATE_LIMIT_BURST_PER_USER=0 switch the limits off', async () => {
+    const gateway = await gatewayWith({ rateLimitPerUser: 0, rateLimitBurstPerUser: 0 });
+    const token = await newUser().token();
+    for (let i = 0; i < 40; i++) assert.equal((await postGraphQL(gateway.graphqlUrl, ME, bearer(token))).status, 200);
   });
 });
 

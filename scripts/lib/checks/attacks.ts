@@ -175,12 +175,16 @@ export async function runAttacks(target: Target, a: TestUser, b: TestUser, opts:
   const replies = await Promise.all(
     Array.from({ length: pairs }, () => [postGraphql(gw, bearer(a), ME), postGraphql(gw, bearer(b), ME)]).flat(),
   );
-  const crossed = replies.filter((r, i) => (dataOf(r)?.me as { id?: string } | null)?.id !== (i % 2 === 0 ? a : b).internalId).length;
+  const idOf = (r: GatewayReply) => (dataOf(r)?.me as { id?: string } | null | undefined)?.id;
+  // Answered as the other user is a leak; not answered (a 429, an error) is a failed check, not a leak.
+  const crossed = replies.filter((r, i) => idOf(r) !== undefined && idOf(r) !== (i % 2 === 0 ? a : b).internalId).length;
+  const unanswered = replies.filter((r) => idOf(r) === undefined);
+  const why = [...new Set(unanswered.map((r) => `HTTP ${r.status}${errorCodes(r).length ? ` ${errorCodes(r).join(',')}` : ''}`))].join('; ');
   results.push({
     attack: `identical queries from A and B at once (${pairs} pairs)`,
     expected: 'each answered as itself',
-    got: crossed ? `${crossed} of ${replies.length} answers wrong` : `${replies.length} of ${replies.length} right`,
-    verdict: crossed ? 'LEAK' : 'PASS',
+    got: crossed ? `${crossed} of ${replies.length} answered as the other user` : unanswered.length ? `${unanswered.length} of ${replies.length} not answered (${why})` : `${replies.length} of ${replies.length} right`,
+    verdict: crossed ? 'LEAK' : unanswered.length ? 'FAIL' : 'PASS',
   });
 
   for (const [name, url] of Object.entries(target.services)) {
