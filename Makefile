@@ -5,7 +5,8 @@
 
 .DEFAULT_GOAL := help
 SHELL := bash
-RUN := node --import tsx
+# --no-webstorage: Node 26 warns about localStorage when Hive Gateway's cache probes for it.
+RUN := node --no-webstorage --import tsx
 
 .PHONY: help install test typecheck local-deploy local-up local-down local-status local-logs \
 	spoof-check voucher-e2e load-test gateway preflight production-bootstrap production-secrets \

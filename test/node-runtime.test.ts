@@ -3,6 +3,7 @@
 // no security fixes, and the gateway is the only public door.
 
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -82,4 +83,18 @@ test('the bundles target the pinned major, and the tests run on it', () => {
     major,
     `the tests run on Node.js ${process.versions.node}, production on ${pinned}: run \`bash .ci/run\`, which fetches it, or put Node.js ${major} first on PATH`,
   );
+});
+
+test('the image starts Node.js with options the pinned version accepts, and loading Hive Gateway prints nothing', () => {
+  const match = /NODE_OPTIONS="([^"]+)"|NODE_OPTIONS=(\S+)/.exec(read('gateway/Dockerfile'));
+  assert.ok(match, 'the Dockerfile sets NODE_OPTIONS');
+  const nodeOptions = match[1] ?? match[2]!;
+  // A warning on stderr at every start is a log line on call would learn to ignore.
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', 'await import("@graphql-hive/gateway")'], {
+    cwd: repoRoot,
+    env: { ...process.env, NODE_OPTIONS: nodeOptions },
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stderr, '', `NODE_OPTIONS="${nodeOptions}"`);
 });

@@ -103,7 +103,7 @@ function tsx(script: string, scriptArgs: string[]): ChildProcess {
 async function startGatewayProcess(standIns: StandIns, variant: Variant, extra: Record<string, unknown> = {}): Promise<Gateway> {
   // Rate limits that legitimate traffic never reaches: the code runs, nobody is refused.
   const options = { supabaseUrl: standIns.supabaseUrl, usersServiceUrl: standIns.usersUrl, supergraph: standIns.supergraphPath, port: 0, rateLimitPerUser: 1_000_000, ...extra };
-  const [file, rest] = onCore(0, [process.execPath, '--expose-gc', '--enable-source-maps', gatewayBundle, JSON.stringify(options), ...VARIANT_FLAGS[variant]]);
+  const [file, rest] = onCore(0, [process.execPath, '--expose-gc', '--enable-source-maps', '--no-webstorage', gatewayBundle, JSON.stringify(options), ...VARIANT_FLAGS[variant]]);
   const child = spawn(file, rest, { cwd: root, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   gatewayChildren.add(child);
   child.once('exit', () => gatewayChildren.delete(child));

@@ -103,7 +103,7 @@ async function start(c: Component): Promise<void> {
   const entry = c === 'gateway' ? join(repoRoot, 'gateway', 'src', 'main.ts') : join(repoRoot, 'dev', 'local', 'run.ts');
   const env = { ...process.env, ...(c === 'gateway' ? gatewayEnvironment(settings) : {}), LOCAL_DIR: layout.dir };
   const log = openSync(layout.logFile(c), 'a', 0o600);
-  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...(c === 'gateway' ? [] : [c])], { cwd: repoRoot, env, detached: true, stdio: ['ignore', log, log] });
+  const child = spawn(process.execPath, ['--no-webstorage', '--import', 'tsx', entry, ...(c === 'gateway' ? [] : [c])], { cwd: repoRoot, env, detached: true, stdio: ['ignore', log, log] });
   closeSync(log);
   child.unref();
   writeFileSync(layout.pidFile(c), `${child.pid} ${fingerprint}\n`, { mode: 0o600 });
