@@ -14,7 +14,7 @@
 // memory, with at most one interval of the other instances' counts not yet seen. When Redis is
 // down nobody waits: the in-memory counts go on limiting each instance on its own.
 
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Redis } from 'ioredis';
 import type { GatewayPlugin } from '@graphql-hive/gateway';
 import { clientAddress } from './client-address.ts';
@@ -211,8 +211,6 @@ export function useRateLimits(limiter: RateLimiter, settings: RateLimitSettings,
     if (burst > 0) return burst;
     return settings.perUser > 0 ? limiter.charge(key, settings.perUser, weight) : 0;
   };
-  const userOver = (key: string) =>
-    Math.max(settings.perUser > 0 ? limiter.peek(key, settings.perUser) : 0, settings.burstPerUser > 0 ? burstLimiter.peek(key, settings.burstPerUser) : 0);
 
   return {
     // HTTP: callers without a token are charged by address before the body is read; signed-in
@@ -238,15 +236,7 @@ export function useRateLimits(limiter: RateLimiter, settings: RateLimitSettings,
         return typeof verdict === 'number' ? refuseAnonymous(verdict) : verdict.then(refuseAnonymous);
       }
       if (!limitsUsers) return undefined;
-      // Hashing the token to find its caller costs a little; only worth it while someone is over.
-      const known = limiter.someoneOver() || burstLimiter.someoneOver() ? settings.knownSubject?.(authorization) : undefined;
-      if (known !== undefined) {
-        const retryAfter = userOver(`user:${known}`);
-        if (retryAfter > 0) {
-          tooMany('rate_user', retryAfter);
-          return undefined;
-        }
-      }
+      // A known caller already over a limit was refused before reaching here (refuseKnownOverLimit).
       return {
         onRequestParseDone({ requestParserResult }) {
           const identity = context[IDENTITY];
@@ -277,5 +267,30 @@ export function useRateLimits(limiter: RateLimiter, settings: RateLimitSettings,
       const verdict = user ? chargeUser(`user:${identity.supabaseId}`, 1) : limiter.charge(addressBucket(ctx.req), settings.perAddress);
       return typeof verdict === 'number' ? refuseOperation(verdict) : verdict.then(refuseOperation);
     },
+  };
+}
+
+/**
+ * The cheapest refusal there is, for the node:http handler before the gateway sees the request:
+ * a caller whose token is already known and who is already over a limit gets 429 before the body
+ * is read and before any request object is built, and the connection closes (the unread body is
+ * never received). A flood from one account then costs a header each, not a body each.
+ */
+export function refuseKnownOverLimit(limiter: RateLimiter, burstLimiter: RateLimiter, settings: RateLimitSettings, refusals: Refusals) {
+  const over = (key: string) =>
+    Math.max(settings.perUser > 0 ? limiter.peek(key, settings.perUser) : 0, settings.burstPerUser > 0 ? burstLimiter.peek(key, settings.burstPerUser) : 0);
+  return (req: IncomingMessage, res: ServerResponse): boolean => {
+    // Hashing the token to find its caller costs a little; only worth it while someone is over.
+    if (!limiter.someoneOver() && !burstLimiter.someoneOver()) return false;
+    const authorization = req.headers.authorization;
+    if (authorization === undefined) return false;
+    const known = settings.knownSubject?.(authorization);
+    const retryAfter = known === undefined ? 0 : over(`user:${known}`);
+    if (retryAfter === 0) return false;
+    refusals.record('rate_user');
+    const body = JSON.stringify({ errors: [{ message: `Too many requests: try again in ${retryAfter} s.`, extensions: { code: LIMIT_CODES.rate_user } }] });
+    res.writeHead(429, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'retry-after': String(retryAfter), connection: 'close' });
+    res.end(body);
+    return true;
   };
 }

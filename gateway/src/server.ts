@@ -15,7 +15,7 @@ import { createLogger } from './log.ts';
 import { createMetricsServer } from './metrics-server.ts';
 import { createMetrics, type GatewayMetrics } from './metrics.ts';
 import { DEFAULTS, isProduction, type GatewayOptions } from './options.ts';
-import { RateLimiter } from './rate-limits.ts';
+import { RateLimiter, refuseKnownOverLimit, type RateLimitSettings } from './rate-limits.ts';
 import { createRefusals } from './refusals.ts';
 import { createRuntime, GRAPHQL_PATH } from './runtime.ts';
 import { readTrustedDocuments } from './trusted-documents.ts';
@@ -82,8 +82,16 @@ export async function startGateway(options: GatewayOptions, internals: GatewayIn
     keyPrefix: options.rateLimitKeyPrefix ?? DEFAULTS.rateLimitKeyPrefix,
     metrics,
   });
-  // Bursts are an instance's own business: one second is too short to share through Redis.
-  const burstLimiter = new RateLimiter({ windowSeconds: 1, maxBuckets: DEFAULTS.rateLimitBuckets, syncIntervalMs: DEFAULTS.rateLimitSyncMs, keyPrefix: '', metrics });
+  // Bursts are an instance's own business: one second is too short to share through Redis, and
+  // only the callers of the last second need a bucket.
+  const burstLimiter = new RateLimiter({ windowSeconds: 1, maxBuckets: DEFAULTS.rateLimitBuckets / 10, syncIntervalMs: DEFAULTS.rateLimitSyncMs, keyPrefix: '', metrics });
+  const rateLimits: RateLimitSettings = {
+    perUser: options.rateLimitPerUser ?? DEFAULTS.rateLimitPerUser,
+    burstPerUser: options.rateLimitBurstPerUser ?? DEFAULTS.rateLimitBurstPerUser,
+    knownSubject: identity?.knownSubject,
+    perAddress: options.rateLimitPerAddress ?? DEFAULTS.rateLimitPerAddress,
+    trustedProxyHops: options.trustedProxyHops ?? DEFAULTS.trustedProxyHops,
+  };
   const runtime = createRuntime({
     options,
     production,
@@ -95,18 +103,13 @@ export async function startGateway(options: GatewayOptions, internals: GatewayIn
     internalFields: [...lookupFieldsOf(options.usersLookupQuery ?? DEFAULTS.usersLookupQuery), ...(options.internalFields ?? [])],
     rateLimiter,
     burstLimiter,
-    rateLimits: {
-      perUser: options.rateLimitPerUser ?? DEFAULTS.rateLimitPerUser,
-      burstPerUser: options.rateLimitBurstPerUser ?? DEFAULTS.rateLimitBurstPerUser,
-      knownSubject: identity?.knownSubject,
-      perAddress: options.rateLimitPerAddress ?? DEFAULTS.rateLimitPerAddress,
-      trustedProxyHops: options.trustedProxyHops ?? DEFAULTS.trustedProxyHops,
-    },
+    rateLimits,
     trustedDocuments,
     mergeIdenticalSubgraphRequests: internals.mergeIdenticalSubgraphRequests === true,
     protections: internals.protections !== false,
   });
   const maxRequestBytes = options.maxRequestBytes ?? DEFAULTS.maxRequestBytes;
+  const overLimit = internals.protections === false ? undefined : refuseKnownOverLimit(rateLimiter, burstLimiter, rateLimits, refusals);
   const bodyLimit: BodyLimit | undefined =
     internals.protections === false
       ? undefined
@@ -142,6 +145,7 @@ export async function startGateway(options: GatewayOptions, internals: GatewayIn
     applySecurityHeaders(res);
     if (draining) res.setHeader('connection', 'close');
     if (answerOperationalRequest(req, res, endpoints)) return;
+    if (overLimit?.(req, res)) return;
     const body = bodyLimit ? limitRequestBody(req, res, bodyLimit) : 'continue';
     if (body === 'continue') void runtime(req, res);
     else if (body !== 'refused') void body.then((outcome) => void (outcome === 'continue' && runtime(req, res)));
