@@ -18,7 +18,7 @@ import { formatDryRun } from './mirror.ts';
 import { RUNBOOK_DOC, runsDir } from './paths.ts';
 import { Progress, type Output } from './progress.ts';
 import { guardProcessOutput, redactor } from './redact.ts';
-import { anchorOf, configVarsOf, StepFailure, UsageFailure, type CheckRow, type Runbook, type Step, type StepContext } from './runbook.ts';
+import { anchorOf, configVarsOf, DriftFound, StepFailure, UsageFailure, type CheckRow, type Runbook, type Step, type StepContext } from './runbook.ts';
 import { renderTable } from './table.ts';
 
 export const EXIT = { ok: 0, stepFailed: 1, usage: 2, interrupted: 130 } as const;
@@ -319,7 +319,7 @@ export async function runRunbook(runbook: Runbook, options: RunOptions): Promise
   err.write(report);
   log(report);
   if (failure.error instanceof Interrupted) return EXIT.interrupted;
-  return failure.error instanceof UsageFailure ? EXIT.usage : EXIT.stepFailed;
+  return failure.error instanceof UsageFailure || failure.error instanceof DriftFound ? EXIT.usage : EXIT.stepFailed;
 }
 
 /**

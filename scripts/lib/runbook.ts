@@ -111,6 +111,9 @@ export class StepFailure extends Error {
 /** Bad input found while running (a malformed file the runbook reads): exit 2, like bad config. */
 export class UsageFailure extends StepFailure {}
 
+/** Production differs from the code (make production-plan): exit 2, as `tofu plan -detailed-exitcode` does. */
+export class DriftFound extends StepFailure {}
+
 export function defineRunbook(runbook: Runbook): Runbook {
   const seen = new Set<string>();
   for (const step of runbook.steps) {
