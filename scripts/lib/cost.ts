@@ -49,6 +49,7 @@ export interface Estimate {
 const FREE = new Set([
   'google_project_service',
   'google_project_iam_member',
+  'google_project_iam_custom_role',
   'google_service_account',
   'google_service_account_iam_member',
   'google_cloud_run_v2_service_iam_member',

@@ -124,6 +124,42 @@ export const RULES: Record<string, Rule> = {
     return out;
   },
 
+  // The drift check plans with this account: whatever it holds must only read.
+  'drift-checker-read-only': (plan) => {
+    const out: string[] = [];
+    const readOnly = new Set(['roles/viewer', 'roles/storage.objectViewer']);
+    const customRoles = new Map(byType(plan, 'google_project_iam_custom_role').map((r) => [r.address, r]));
+    const grants = plan.resources.filter((r) => /_iam_member$/.test(r.type) && accountOf(r.values.member)?.endsWith('google_service_account.drift_checker'));
+    if (grants.length === 0) out.push('the drift checker account holds no role: the drift check could not plan');
+    for (const g of grants) {
+      const role = text(g.values.role);
+      const custom = /^\$\{(.*\bgoogle_project_iam_custom_role\.[A-Za-z0-9_]+)\.(?:name|id)\}$/.exec(role)?.[1];
+      if (custom) {
+        const permissions = (customRoles.get(custom)?.values.permissions ?? []) as unknown[];
+        for (const p of permissions.map(text)) if (!/\.(get|list|getAuthString)$/.test(p)) out.push(`${g.address} gives the drift checker ${p}, which is not a read`);
+      } else if (!readOnly.has(role)) out.push(`${g.address} gives the drift checker ${role}; it may hold ${[...readOnly].join(' or ')} and read-only custom roles`);
+    }
+    return out;
+  },
+
+  // A job of one GitHub environment becomes one account: the drift check never becomes the deployer.
+  'impersonation-per-environment': (plan) => {
+    const out: string[] = [];
+    const byEnvironment = new Map<string, string>();
+    for (const r of byType(plan, 'google_service_account_iam_member').filter((g) => g.values.role === 'roles/iam.workloadIdentityUser')) {
+      const environment = /\/attribute\.environment\/([^/]+)$/.exec(text(r.values.member))?.[1];
+      if (!environment) {
+        out.push(`${r.address} lets ${text(r.values.member)} impersonate ${text(r.values.service_account_id)}: grant it to one environment (principalSet .../attribute.environment/<name>)`);
+        continue;
+      }
+      const account = text(r.values.service_account_id);
+      const other = byEnvironment.get(environment);
+      if (other && other !== account) out.push(`environment ${environment} can become both ${other} and ${account}`);
+      byEnvironment.set(environment, account);
+    }
+    return out;
+  },
+
   'no-basic-roles': (plan) =>
     plan.resources
       .filter((r) => /_iam_(member|binding)$/.test(r.type) && ['roles/owner', 'roles/editor'].includes(String(r.values.role)))

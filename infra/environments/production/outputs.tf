@@ -71,6 +71,11 @@ output "workload_identity_provider" {
   value       = module.ci_identity.workload_identity_provider
 }
 
+output "drift_service_account" {
+  description = "Read-only account the drift workflow impersonates (vars.DRIFT_SERVICE_ACCOUNT)."
+  value       = module.ci_identity.drift_checker_email
+}
+
 output "deployer_service_account" {
   description = "Deployer account GitHub Actions impersonates (vars.DEPLOYER_SERVICE_ACCOUNT)."
   value       = module.ci_identity.deployer_email

@@ -43,3 +43,10 @@ resource "google_storage_bucket_iam_member" "deployer_state" {
   role   = "roles/storage.objectAdmin"
   member = module.ci_identity.deployer_member
 }
+
+# The drift check reads the state without locking it (its plan runs with -lock=false).
+resource "google_storage_bucket_iam_member" "drift_checker_state" {
+  bucket = google_storage_bucket.state.name
+  role   = "roles/storage.objectViewer"
+  member = module.ci_identity.drift_checker_member
+}

@@ -12,3 +12,13 @@ output "deployer_member" {
   description = "The deployer as an IAM member."
   value       = google_service_account.deployer.member
 }
+
+output "drift_checker_email" {
+  description = "Email of the read-only drift checker, for the drift workflow's service_account."
+  value       = google_service_account.drift_checker.email
+}
+
+output "drift_checker_member" {
+  description = "The drift checker as an IAM member."
+  value       = google_service_account.drift_checker.member
+}

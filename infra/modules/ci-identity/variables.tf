@@ -19,6 +19,23 @@ variable "github_environment" {
   default     = "production"
 }
 
+variable "drift_environment" {
+  description = "GitHub environment of the daily drift check; its jobs get the read-only drift checker account and nothing else."
+  type        = string
+  default     = "drift-check"
+
+  validation {
+    condition     = var.drift_environment != var.github_environment
+    error_message = "drift_environment must differ from github_environment: the drift check must never be able to deploy."
+  }
+}
+
+variable "drift_account_id" {
+  description = "Account id of the read-only drift checker service account."
+  type        = string
+  default     = "drift-check"
+}
+
 variable "pool_id" {
   description = "Workload identity pool id."
   type        = string
