@@ -9,6 +9,7 @@ import type { GatewayMetrics } from './metrics.ts';
 import { persistedDocumentId } from './trusted-documents.ts';
 import { IdentityUnavailableError } from './users-lookup.ts';
 import { TokenRejectedError, type TokenVerifier, type VerifiedToken } from './verify.ts';
+import { LOG_EVENTS } from './log-events.ts';
 
 export type ClientInternalIdMode = 'ignore' | 'reject';
 
@@ -94,7 +95,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   function refuse(refusal: Refusal, transport: string): never {
     metrics.authOutcomes.inc({ outcome: refusal.status === 503 ? 'unavailable' : 'rejected', reason: refusal.reason });
     const level = refusal.status === 503 ? 'error' : 'warn';
-    log[level]({ reason: refusal.reason, code: refusal.code, status: refusal.status, transport }, 'request refused: identity not established');
+    log[level]({ event: LOG_EVENTS.authRefused, reason: refusal.reason, code: refusal.code, status: refusal.status, transport }, 'request refused: identity not established');
     throw new RequestRefusedError(refusal);
   }
 
@@ -132,7 +133,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       internalId = await options.identities.resolve(supabaseId);
     } catch (error) {
       if (!(error instanceof IdentityUnavailableError)) throw error;
-      log.error({ reason: error.message }, 'users_service lookup failed');
+      log.error({ event: LOG_EVENTS.identityLookupFailed, reason: error.message }, 'users_service lookup failed');
       refuse({ status: 503, code: 'IDENTITY_UNAVAILABLE', message: MESSAGES.identityUnavailable, reason: 'users_service_unavailable' }, transport);
     }
     return userIdentity(supabaseId, internalId);
@@ -141,11 +142,15 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   return {
     authenticate(input) {
       if (input.clientIdentity.length > 0) {
-        for (const source of input.clientIdentity) metrics.clientIdentityHeaders.inc({ source, mode: options.clientInternalIdMode });
-        if (options.clientInternalIdMode === 'reject') {
+        const mode = options.clientInternalIdMode;
+        // One line per source, so a log-based metric can count by where they came from.
+        for (const source of input.clientIdentity) {
+          metrics.clientIdentityHeaders.inc({ source, mode });
+          log.info({ event: LOG_EVENTS.clientIdentityHeader, source, mode, transport: input.transport }, mode === 'reject' ? 'refused identity headers sent by the client' : 'dropped identity headers sent by the client');
+        }
+        if (mode === 'reject') {
           refuse({ status: 400, code: 'CLIENT_IDENTITY_FORBIDDEN', message: MESSAGES.clientIdentity, reason: 'client_identity_header' }, input.transport);
         }
-        log.info({ sources: input.clientIdentity, transport: input.transport }, 'dropped identity headers sent by the client');
       }
 
       if (input.authorization === AMBIGUOUS) {

@@ -6,6 +6,7 @@
 import { createLocalJWKSet, type FlattenedJWSInput, type JSONWebKeySet, type JWK, type JWSHeaderParameters, type KeyObject, type CryptoKey } from 'jose';
 import type { Logger } from '@graphql-hive/gateway';
 import type { GatewayMetrics } from './metrics.ts';
+import { LOG_EVENTS } from './log-events.ts';
 
 export class KeysUnavailableError extends Error {
   override readonly name = 'KeysUnavailableError';
@@ -96,7 +97,7 @@ export class RemoteJwks {
         (error: unknown) => {
           this.options.metrics.jwksRefreshes.inc({ result: 'error' });
           this.options.log.warn(
-            { reason: error instanceof Error ? error.message : String(error), keysCached: this.keys !== undefined },
+            { event: LOG_EVENTS.jwksRefreshFailed, reason: error instanceof Error ? error.message : String(error), keysCached: this.keys !== undefined },
             this.keys ? 'JWKS refresh failed; still verifying with the cached keys' : 'JWKS fetch failed; tokens cannot be verified yet',
           );
         },

@@ -5,6 +5,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '@graphql-hive/gateway';
 import type { GatewayMetrics } from './metrics.ts';
+import { LOG_EVENTS } from './log-events.ts';
 
 export interface RedisIdentityStoreOptions {
   /** The gateway's Redis connection (redis-connection.ts); its owner closes it. */
@@ -65,7 +66,7 @@ export class RedisIdentityStore {
   private markUp(): void {
     if (!this.reportedDown) return;
     this.reportedDown = false;
-    this.options.log.info('Redis is reachable again; the identity cache is shared again');
+    this.options.log.info({ event: LOG_EVENTS.redisAvailable }, 'Redis is reachable again; the identity cache is shared again');
   }
 
   // One warning per outage, not one per request.
@@ -73,7 +74,7 @@ export class RedisIdentityStore {
     if (this.reportedDown) return;
     this.reportedDown = true;
     this.options.log.warn(
-      { reason: error instanceof Error ? error.message : String(error) },
+      { event: LOG_EVENTS.redisUnavailable, reason: error instanceof Error ? error.message : String(error) },
       'Redis unavailable; serving identities from memory and users_service until it is back',
     );
   }

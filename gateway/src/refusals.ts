@@ -10,6 +10,7 @@ import { createGraphQLError } from 'graphql-yoga';
 import type { Identity } from './headers.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import { sha256Hex } from './trusted-documents.ts';
+import { LOG_EVENTS } from './log-events.ts';
 
 export const LIMIT_CODES = {
   body_size: 'REQUEST_TOO_LARGE',
@@ -78,6 +79,7 @@ export function createRefusals(options: { log: Logger; metrics: GatewayMetrics; 
     const document = details.document;
     options.log.warn(
       {
+        event: LOG_EVENTS.requestRefused,
         limit,
         code: LIMIT_CODES[limit],
         ...(details.detail ? { detail: details.detail } : {}),

@@ -22,3 +22,8 @@ output "budget" {
   description = "Resource name of the monthly budget."
   value       = google_billing_budget.monthly.name
 }
+
+output "log_metrics" {
+  description = "Metric type of each gateway log-based metric, by name (for alerts and the dashboard)."
+  value       = { for name, metric in google_logging_metric.gateway : name => "logging.googleapis.com/user/${metric.name}" }
+}
