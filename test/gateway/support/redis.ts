@@ -96,3 +96,13 @@ export class ThrowawayRedis {
     });
   }
 }
+
+/** The key's value once it is set (the gateway writes to Redis after it answers), or null after `timeoutMs`. */
+export async function readKeyOnceSet(url: string, key: string, timeoutMs = 2_000): Promise<{ value: string | null; ttl: number }> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const read = await readKey(url, key);
+    if (read.value !== null || Date.now() > deadline) return read;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
