@@ -31,7 +31,7 @@ export interface IdentityServices {
   close(): Promise<void>;
 }
 
-export function createIdentityServices(options: GatewayOptions, publicDocuments: ReadonlySet<string>, log: Logger, metrics: GatewayMetrics): IdentityServices {
+export function createIdentityServices(options: GatewayOptions, publicDocuments: ReadonlySet<string>, log: Logger, metrics: GatewayMetrics, redisStillDownLogMs?: number): IdentityServices {
   const supabaseUrl = options.supabaseUrl.replace(/\/+$/, '');
   const jwks = new RemoteJwks({ url: `${supabaseUrl}/auth/v1/.well-known/jwks.json`, log, metrics });
   void jwks.warmUp();
@@ -58,7 +58,7 @@ export function createIdentityServices(options: GatewayOptions, publicDocuments:
         commandTimeoutMs: DEFAULTS.redisCommandTimeoutMs,
       })
     : undefined;
-  const store = redis ? new RedisIdentityStore({ client: redis, keyPrefix: options.redisKeyPrefix ?? DEFAULTS.redisKeyPrefix, log, metrics }) : undefined;
+  const store = redis ? new RedisIdentityStore({ client: redis, keyPrefix: options.redisKeyPrefix ?? DEFAULTS.redisKeyPrefix, log, metrics, stillDownLogMs: redisStillDownLogMs }) : undefined;
   const lookupQuery = options.usersLookupQuery ?? DEFAULTS.usersLookupQuery;
   const usersServiceUrl = options.usersServiceUrl;
   const lookup = createUsersLookup({
@@ -101,6 +101,7 @@ export function createIdentityServices(options: GatewayOptions, publicDocuments:
     },
     legacyHs256: legacySecret !== undefined,
     close: async () => {
+      store?.close();
       if (redis) await closeRedis(redis);
     },
   };

@@ -13,6 +13,8 @@ export interface RedisIdentityStoreOptions {
   keyPrefix: string;
   log: Logger;
   metrics: GatewayMetrics;
+  /** While Redis stays down, a reminder line this often, so an alert can tell an outage that lasts. */
+  stillDownLogMs?: number;
 }
 
 export type RedisState = 'ready' | 'down';
@@ -20,6 +22,8 @@ export type RedisState = 'ready' | 'down';
 export class RedisIdentityStore {
   private readonly client: Redis;
   private reportedDown = false;
+  private downSince = 0;
+  private reminder: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: RedisIdentityStoreOptions) {
     this.client = options.client;
@@ -66,6 +70,8 @@ export class RedisIdentityStore {
   private markUp(): void {
     if (!this.reportedDown) return;
     this.reportedDown = false;
+    clearInterval(this.reminder);
+    this.reminder = undefined;
     this.options.log.info({ event: LOG_EVENTS.redisAvailable }, 'Redis is reachable again; the identity cache is shared again');
   }
 
@@ -73,9 +79,20 @@ export class RedisIdentityStore {
   private markDown(error: unknown): void {
     if (this.reportedDown) return;
     this.reportedDown = true;
+    this.downSince = Date.now();
+    this.reminder = setInterval(() => {
+      const downForSeconds = Math.round((Date.now() - this.downSince) / 1000);
+      this.options.log.warn({ event: LOG_EVENTS.redisUnavailable, downForSeconds }, `Redis still unavailable after ${downForSeconds} s; serving identities from memory and users_service`);
+    }, this.options.stillDownLogMs ?? 60_000).unref();
     this.options.log.warn(
       { event: LOG_EVENTS.redisUnavailable, reason: error instanceof Error ? error.message : String(error) },
       'Redis unavailable; serving identities from memory and users_service until it is back',
     );
+  }
+
+  /** Stops the reminder; the connection belongs to its owner. */
+  close(): void {
+    clearInterval(this.reminder);
+    this.reminder = undefined;
   }
 }

@@ -41,6 +41,8 @@ export interface GatewayInternals {
   protections?: boolean;
   /** true restores Hive's merging of identical in-flight subgraph requests (tests of the second layer). */
   mergeIdenticalSubgraphRequests?: boolean;
+  /** How often a Redis outage is logged again while it lasts (default a minute; tests shorten it). */
+  redisStillDownLogMs?: number;
 }
 
 export class GatewayConfigError extends Error {
@@ -62,7 +64,7 @@ export async function startGateway(options: GatewayOptions, internals: GatewayIn
   const metrics = createMetrics();
   const refusals = createRefusals({ log, metrics });
   const trustedDocuments = options.trustedDocumentsFile ? readTrustedDocuments(options.trustedDocumentsFile).manifest : undefined;
-  const identity = internals.identity === false ? undefined : createIdentityServices(options, new Set(options.publicOperations ?? []), log, metrics);
+  const identity = internals.identity === false ? undefined : createIdentityServices(options, new Set(options.publicOperations ?? []), log, metrics, internals.redisStillDownLogMs);
   const signedIn: SignedInRequests = new WeakSet();
   const limits = {
     maxBatchOperations: options.maxBatchOperations ?? DEFAULTS.maxBatchOperations,

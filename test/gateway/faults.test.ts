@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { TestStack, bearer, metricValue, postGraphQL, startTestGateway, type TestGateway } from './support/gateway.ts';
-import { ThrowawayRedis, freePort, readKey } from './support/redis.ts';
+import { ThrowawayRedis, freePort, readKeyOnceSet } from './support/redis.ts';
 
 const ME = { query: '{ me { internalId } }' };
 
@@ -44,7 +44,7 @@ describe('Redis stopped mid-test', () => {
 
   before(async () => {
     redis = await ThrowawayRedis.start();
-    gateway = await startTestGateway(stack.options({ redisUrl: redis.url, redisKeyPrefix: prefix }));
+    gateway = await startTestGateway(stack.options({ redisUrl: redis.url, redisKeyPrefix: prefix }), { redisStillDownLogMs: 300 });
   });
   after(async () => {
     await gateway?.close();
@@ -54,7 +54,7 @@ describe('Redis stopped mid-test', () => {
   test('requests keep being served through users_service, and the cache comes back on its own', async () => {
     const a = registered();
     assert.deepEqual((await postGraphQL(gateway.graphqlUrl, ME, bearer(await stack.issuer.sign({ sub: a.sub })))).body.data, { me: { internalId: a.internalId } });
-    assert.equal((await readKey(redis.url, `${prefix}${a.sub}`)).value, a.internalId);
+    assert.equal((await readKeyOnceSet(redis.url, `${prefix}${a.sub}`)).value, a.internalId);
     assert.equal((await readiness(gateway)).body.checks['redis'], 'ready');
 
     await redis.stop();
@@ -73,13 +73,19 @@ describe('Redis stopped mid-test', () => {
     const warnings = gateway.logs().filter((l) => String(l.message).startsWith('Redis unavailable'));
     assert.equal(warnings.length, 1, 'logged once per outage, not once per request');
     assert.equal(warnings[0]!.severity, 'WARNING');
+    // While it lasts, a reminder on a timer (a minute in production), so an alert can tell a long outage.
+    await eventually(async () => gateway.logs().some((l) => l['event'] === 'redis_unavailable' && Number(l['downForSeconds']) >= 0 && String(l.message).startsWith('Redis still unavailable')), 'a still-down reminder');
 
     await redis.start();
     await eventually(async () => (await readiness(gateway)).body.checks['redis'] === 'ready', 'Redis to be used again');
     const c = registered();
     assert.deepEqual((await postGraphQL(gateway.graphqlUrl, ME, bearer(await stack.issuer.sign({ sub: c.sub })))).body.data, { me: { internalId: c.internalId } });
-    assert.equal((await readKey(redis.url, `${prefix}${c.sub}`)).value, c.internalId, 'new mappings reach Redis again');
+    assert.equal((await readKeyOnceSet(redis.url, `${prefix}${c.sub}`)).value, c.internalId, 'new mappings reach Redis again');
     assert.ok(gateway.logs().some((l) => String(l.message).startsWith('Redis is reachable again')));
+    const reminders = () => gateway.logs().filter((l) => String(l.message).startsWith('Redis still unavailable')).length;
+    const seen = reminders();
+    await new Promise((r) => setTimeout(r, 700));
+    assert.equal(reminders(), seen, 'no reminder once Redis is back');
   });
 });
 

@@ -144,3 +144,26 @@ test('secrets the runbooks create before the first apply are adopted, and only t
     .sort();
   assert.deepEqual(adopted, expected);
 });
+
+test('every alert on a gateway log metric links to a runbook section that exists, and alerts on a metric the configuration defines', () => {
+  const doc = readFileSync(join(INFRA, '..', 'docs', 'infrastructure', 'production-deployment.md'), 'utf8');
+  const anchors = new Set([...doc.matchAll(/<a id="([^"]+)"><\/a>/g)].map((m) => m[1]!));
+  const metrics = new Set(production.resources.filter((r) => r.type === 'google_logging_metric').map((r) => String(r.values.name)));
+  const alerts = production.resources.filter((r) => r.type === 'google_monitoring_alert_policy' && r.address.includes('gateway_logs'));
+  assert.ok(alerts.length >= 3, alerts.map((a) => a.address).join(', '));
+  const problems: string[] = [];
+  for (const alert of alerts) {
+    const documentation = (alert.values.documentation as Record<string, unknown>[])[0]!;
+    for (const link of (documentation.links ?? []) as Record<string, unknown>[]) {
+      const url = String(link.url);
+      const anchor = url.split('#')[1];
+      if (!url.startsWith('https://github.com/') || !url.includes('/docs/infrastructure/production-deployment.md#')) problems.push(`${alert.address}: ${url} is not the runbook`);
+      else if (!anchor || !anchors.has(anchor)) problems.push(`${alert.address}: the runbook has no section #${anchor}`);
+    }
+    if (!((documentation.links ?? []) as unknown[]).length) problems.push(`${alert.address} links to no runbook section`);
+    const filter = String(((alert.values.conditions as Record<string, unknown>[])[0]!.condition_threshold as Record<string, unknown>[])[0]!.filter);
+    const metric = /logging\.googleapis\.com\/user\/([\w-]+)/.exec(filter)?.[1];
+    if (!metric || !metrics.has(metric)) problems.push(`${alert.address} alerts on ${metric ?? filter}, which no google_logging_metric defines`);
+  }
+  assert.deepEqual(problems, []);
+});

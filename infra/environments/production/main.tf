@@ -204,6 +204,7 @@ module "monitoring" {
   alert_email        = var.alert_email
   gateway_url        = module.gateway.uri
   users_service      = "users-service"
+  runbook_url        = "https://github.com/${var.github_repository}/blob/main/docs/infrastructure/production-deployment.md"
   billing_account_id = var.billing_account_id
   monthly_budget_usd = var.monthly_budget_usd
 

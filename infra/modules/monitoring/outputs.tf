@@ -15,6 +15,7 @@ output "alert_policies" {
     error_ratio   = google_monitoring_alert_policy.error_ratio.id
     latency       = google_monitoring_alert_policy.latency.id
     users_service = google_monitoring_alert_policy.users_service.id
+    gateway_logs  = { for name, policy in google_monitoring_alert_policy.gateway_logs : name => policy.id }
   }
 }
 

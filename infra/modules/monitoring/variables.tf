@@ -94,3 +94,31 @@ variable "budget_alert_thresholds" {
     error_message = "budget_alert_thresholds must list fractions above 0, such as [0.5, 0.75, 0.9, 1.0]."
   }
 }
+
+variable "runbook_url" {
+  description = "Address of docs/infrastructure/production-deployment.md as people open it; alerts link to its sections."
+  type        = string
+
+  validation {
+    condition     = can(regex("^https://", var.runbook_url))
+    error_message = "runbook_url must be an https:// address."
+  }
+}
+
+variable "auth_refusals_threshold" {
+  description = "Auth refusals of one code per window that open an incident."
+  type        = number
+  default     = 300
+}
+
+variable "lookup_failures_threshold" {
+  description = "Identity lookups failing closed per window that open an incident."
+  type        = number
+  default     = 5
+}
+
+variable "redis_down_minutes" {
+  description = "Minutes an instance serves without Redis before an incident opens."
+  type        = number
+  default     = 10
+}
