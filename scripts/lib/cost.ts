@@ -67,6 +67,7 @@ const FREE = new Set([
   'google_monitoring_notification_channel',
   'google_monitoring_uptime_check_config',
   'google_billing_budget',
+  'google_monitoring_dashboard',
   // A handful of low-cardinality counters stays inside the 150 MiB of chargeable Monitoring data
   // each billing account gets free every month.
   'google_logging_metric',

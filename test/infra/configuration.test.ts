@@ -167,3 +167,33 @@ test('every alert on a gateway log metric links to a runbook section that exists
   }
   assert.deepEqual(problems, []);
 });
+
+test('the dashboard is valid JSON, its tiles fit the grid without overlapping, and every chart reads a metric that exists', () => {
+  const dashboards = production.resources.filter((r) => r.type === 'google_monitoring_dashboard');
+  assert.equal(dashboards.length, 1);
+  const json = dashboards[0]!.values.dashboard_json;
+  assert.equal(typeof json, 'string', 'the dashboard is known at plan time');
+  const dashboard = JSON.parse(json as string) as { mosaicLayout: { columns: number; tiles: { xPos: number; yPos: number; width: number; height: number; widget: Record<string, unknown> }[] } };
+  const { columns, tiles } = dashboard.mosaicLayout;
+  const logMetrics = new Set(production.resources.filter((r) => r.type === 'google_logging_metric').map((r) => `logging.googleapis.com/user/${String(r.values.name)}`));
+  // Cloud Run's own metrics the charts may read (https://cloud.google.com/run/docs/monitoring).
+  const builtIn = new Set(['run.googleapis.com/request_count', 'run.googleapis.com/request_latencies', 'run.googleapis.com/container/instance_count']);
+  const problems: string[] = [];
+  const taken = new Set<string>();
+  for (const t of tiles) {
+    const title = String(t.widget.title);
+    if (t.xPos + t.width > columns) problems.push(`${title} overflows the ${columns} columns`);
+    for (let x = t.xPos; x < t.xPos + t.width; x++) {
+      for (let y = t.yPos; y < t.yPos + t.height; y++) {
+        if (taken.has(`${x},${y}`)) problems.push(`${title} overlaps another tile at ${x},${y}`);
+        taken.add(`${x},${y}`);
+      }
+    }
+    for (const m of JSON.stringify(t.widget).matchAll(/metric\.type=\\"([^\\"]+)\\"/g)) {
+      if (!builtIn.has(m[1]!) && !logMetrics.has(m[1]!)) problems.push(`${title} charts ${m[1]}, which is neither a Cloud Run metric nor a log metric defined here`);
+    }
+  }
+  const charted = new Set([...JSON.stringify(tiles).matchAll(/logging\.googleapis\.com\/user\/([\w-]+)/g)].map((m) => `logging.googleapis.com/user/${m[1]}`));
+  for (const m of logMetrics) if (!charted.has(m)) problems.push(`${m} is on no tile of the dashboard`);
+  assert.deepEqual([...new Set(problems)], []);
+});

@@ -28,3 +28,8 @@ output "log_metrics" {
   description = "Metric type of each gateway log-based metric, by name (for alerts and the dashboard)."
   value       = { for name, metric in google_logging_metric.gateway : name => "logging.googleapis.com/user/${metric.name}" }
 }
+
+output "dashboard_url" {
+  description = "The production dashboard in the console."
+  value       = "https://console.cloud.google.com/monitoring/dashboards/builder/${element(split("/", google_monitoring_dashboard.production.id), 3)}?project=${var.project_id}"
+}

@@ -164,6 +164,21 @@ export const functions: Record<string, Fn> = {
   },
   slice: ([list, start, end]) => unknownIn([start, end]) ?? asList(list, 'slice').slice(Number(start), Number(end)),
   floor: ([n]) => unknownIn([n]) ?? Math.floor(Number(n)),
+  // range(limit) or range(start, limit[, step]), as OpenTofu: a list of numbers.
+  range: (args) => {
+    if (unknownIn(args)) return unknownIn(args);
+    const [start, limit, step] = args.length === 1 ? [0, Number(args[0]), 1] : [Number(args[0]), Number(args[1]), Number(args[2] ?? 1)];
+    const out: number[] = [];
+    for (let v = start; step > 0 ? v < limit : v > limit; v += step) out.push(v);
+    return out;
+  },
+  element: ([list, index]) => {
+    if (unknownIn([list, index])) return unknownIn([list, index]);
+    const l = asList(list, 'element');
+    return l[Number(index) % l.length];
+  },
+  // Query-string escaping as OpenTofu's urlencode (spaces as +).
+  urlencode: ([s]) => unknownIn([s]) ?? encodeURIComponent(str(s, 'urlencode')).replace(/%20/g, '+').replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`),
   ceil: ([n]) => unknownIn([n]) ?? Math.ceil(Number(n)),
   max: (ns) => unknownIn(ns) ?? Math.max(...ns.map(Number)),
   min: (ns) => unknownIn(ns) ?? Math.min(...ns.map(Number)),
