@@ -128,6 +128,23 @@ async function lookupFieldAsked(gw: string, a: TestUser, b: TestUser): Promise<A
   };
 }
 
+/**
+ * Replies alternate A, B, A, B... Answered as the other user is a leak; not answered (a 429, an
+ * error, `me` null) is a failed check, not a leak: it proves nothing either way.
+ */
+export function concurrencyVerdict(replies: GatewayReply[], a: TestUser, b: TestUser, pairs: number): AttackResult {
+  const idOf = (r: GatewayReply) => (dataOf(r)?.me as { id?: string } | null | undefined)?.id;
+  const crossed = replies.filter((r, i) => idOf(r) !== undefined && idOf(r) !== (i % 2 === 0 ? a : b).internalId).length;
+  const unanswered = replies.filter((r) => idOf(r) === undefined);
+  const why = [...new Set(unanswered.map((r) => `HTTP ${r.status}${errorCodes(r).length ? ` ${errorCodes(r).join(',')}` : ''}`))].join('; ');
+  return {
+    attack: `identical queries from A and B at once (${pairs} pairs)`,
+    expected: 'each answered as itself',
+    got: crossed ? `${crossed} of ${replies.length} answered as the other user` : unanswered.length ? `${unanswered.length} of ${replies.length} not answered (${why})` : `${replies.length} of ${replies.length} right`,
+    verdict: crossed ? 'LEAK' : unanswered.length ? 'FAIL' : 'PASS',
+  };
+}
+
 export async function runAttacks(target: Target, a: TestUser, b: TestUser, opts: { signingKey?: JWK; concurrentPairs?: number } = {}): Promise<AttackResult[]> {
   const gw = target.gatewayUrl;
   const results: AttackResult[] = [];
@@ -175,17 +192,7 @@ export async function runAttacks(target: Target, a: TestUser, b: TestUser, opts:
   const replies = await Promise.all(
     Array.from({ length: pairs }, () => [postGraphql(gw, bearer(a), ME), postGraphql(gw, bearer(b), ME)]).flat(),
   );
-  const idOf = (r: GatewayReply) => (dataOf(r)?.me as { id?: string } | null | undefined)?.id;
-  // Answered as the other user is a leak; not answered (a 429, an error) is a failed check, not a leak.
-  const crossed = replies.filter((r, i) => idOf(r) !== undefined && idOf(r) !== (i % 2 === 0 ? a : b).internalId).length;
-  const unanswered = replies.filter((r) => idOf(r) === undefined);
-  const why = [...new Set(unanswered.map((r) => `HTTP ${r.status}${errorCodes(r).length ? ` ${errorCodes(r).join(',')}` : ''}`))].join('; ');
-  results.push({
-    attack: `identical queries from A and B at once (${pairs} pairs)`,
-    expected: 'each answered as itself',
-    got: crossed ? `${crossed} of ${replies.length} answered as the other user` : unanswered.length ? `${unanswered.length} of ${replies.length} not answered (${why})` : `${replies.length} of ${replies.length} right`,
-    verdict: crossed ? 'LEAK' : unanswered.length ? 'FAIL' : 'PASS',
-  });
+  results.push(concurrencyVerdict(replies, a, b, pairs));
 
   for (const [name, url] of Object.entries(target.services)) {
     const direct = await postGraphql(url.replace(/\/graphql$/, ''), { 'x-internal-id': spoof, 'x-supabase-id': b.id }, ME).catch((error: Error) => ({ status: 0, body: null, error }) as GatewayReply);
