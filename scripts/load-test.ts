@@ -4,7 +4,7 @@
 // (429s included) against the objective, exit 1 when it is missed. Everything created is removed
 // at the end, also when a step fails. TARGET=local (default) or production (asks first).
 
-import { bearer, createSignedInUser, dataOf, deleteUser, errorCodes, meThroughGateway, postGraphql, register, removeVouchers, type TestUser } from './lib/checks/clients.ts';
+import { bearer, createSignedInUser, dataOf, errorCodes, meThroughGateway, postGraphql, register, type TestUser } from './lib/checks/clients.ts';
 import { percentile, sendPaced, type Outcome, type PacedResult } from './lib/checks/paced-requests.ts';
 import { TARGET_PARAM, targetIn, targetOf, targetSteps } from './lib/checks/target.ts';
 import { runIfMain } from './lib/engine.ts';
@@ -12,6 +12,7 @@ import type { VarSpec } from './lib/env-schema.ts';
 import { LOCAL_DIR_PARAM } from './lib/local-steps.ts';
 import { defineRunbook, StepFailure, UsageFailure, type StepContext } from './lib/runbook.ts';
 import { renderTable } from './lib/table.ts';
+import { deleteThrowawayUsersStep } from './lib/checks/throwaway-users.ts';
 
 /** The gateway's default per-user limit (RATE_LIMIT_PER_USER per RATE_LIMIT_WINDOW_SECONDS): 600/min. */
 const GATEWAY_PER_USER_PER_SECOND = 10;
@@ -170,20 +171,7 @@ export const loadTest = defineRunbook({
         return { note: `p95 ${ms(p95)} < ${plan.objectiveMs} ms, no errors` };
       },
     },
-    {
-      id: 'cleanup',
-      title: 'Delete the throwaway users and their vouchers',
-      commands: [],
-      always: true,
-      skipIf: (ctx) => ((ctx.state.get('users') as TestUser[] | undefined)?.length ? null : 'no user was created'),
-      async run(ctx) {
-        const target = targetIn(ctx);
-        const users = ctx.state.get('users') as TestUser[];
-        for (const u of users) await deleteUser(target, u.id);
-        await removeVouchers(target, ctx.state.get('vouchers') as string[]);
-        return { note: `${users.length} users removed` };
-      },
-    },
+    deleteThrowawayUsersStep,
   ],
 });
 

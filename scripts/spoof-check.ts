@@ -3,13 +3,14 @@
 // is cleaned up. A table (or --json) says what was tried, what had to happen, and what did.
 // Exit 1 on any leak. TARGET=local (default) or TARGET=production.
 
-import { createSignedInUser, deleteUser, register, removeVouchers, type TestUser } from './lib/checks/clients.ts';
+import { createSignedInUser, register, type TestUser } from './lib/checks/clients.ts';
 import { runAttacks, type AttackResult } from './lib/checks/attacks.ts';
 import { TARGET_PARAM, targetIn, targetSteps } from './lib/checks/target.ts';
 import { runIfMain } from './lib/engine.ts';
 import { LOCAL_DIR_PARAM } from './lib/local-steps.ts';
 import { defineRunbook, StepFailure } from './lib/runbook.ts';
 import { renderTable } from './lib/table.ts';
+import { deleteThrowawayUsersStep } from './lib/checks/throwaway-users.ts';
 
 export const spoofCheck = defineRunbook({
   id: 'spoof-check',
@@ -52,20 +53,7 @@ export const spoofCheck = defineRunbook({
         return { note: `${results.length} attacks, no leak` };
       },
     },
-    {
-      id: 'cleanup',
-      title: 'Delete the throwaway users and their vouchers',
-      commands: [],
-      always: true,
-      skipIf: (ctx) => ((ctx.state.get('users') as TestUser[] | undefined)?.length ? null : 'no user was created'),
-      async run(ctx) {
-        const target = targetIn(ctx);
-        const users = ctx.state.get('users') as TestUser[];
-        for (const u of users) await deleteUser(target, u.id);
-        await removeVouchers(target, ctx.state.get('vouchers') as string[]);
-        return { note: `${users.length} users removed` };
-      },
-    },
+    deleteThrowawayUsersStep,
   ],
 });
 
