@@ -33,7 +33,7 @@ after(async () => {
 test('a bad environment: every problem at once, exit code 2, no secret echoed', async () => {
   const secretFile = join(stack.dir, 'short-secret');
   writeFileSync(secretFile, 'too-short');
-  const r = await run(process.execPath, ['--import', 'tsx', 'gateway/src/main.ts'], {
+  const r = await run(process.execPath, ['--no-webstorage', '--import', 'tsx', 'gateway/src/main.ts'], {
     env: {
       PORT: 'eighty',
       SUPABASE_URL: 'https://abc.supabase.co/auth/v1',
@@ -112,7 +112,7 @@ async function startProcess(args: string[], cwd: string, env: Record<string, str
 }
 
 test('`make gateway` (main.ts under tsx) starts from the documented variables and stops on SIGTERM', async () => {
-  const gateway = await startProcess(['--import', 'tsx', 'gateway/src/main.ts'], repoRoot, {
+  const gateway = await startProcess(['--no-webstorage', '--import', 'tsx', 'gateway/src/main.ts'], repoRoot, {
     SUPABASE_URL: stack.issuer.url,
     USERS_SERVICE_URL: stack.mesh.usersUrl,
     SUPERGRAPH: stack.supergraphPath,

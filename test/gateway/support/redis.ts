@@ -41,15 +41,21 @@ export async function readKey(url: string, key: string): Promise<{ value: string
   }
 }
 
+/**
+ * A port nothing listens on, below Linux's ephemeral range (32768 and up): a port the kernel hands
+ * out for outgoing connections could be taken by one before a slow-starting process binds it.
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const free = await new Promise<boolean>((resolve) => {
+      const probe = createServer();
+      probe.once('error', () => resolve(false));
+      probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
     });
-  });
+    if (free) return port;
+  }
+  throw new Error('no free port between 20000 and 32000 after 50 attempts');
 }
 
 export class ThrowawayRedis {
