@@ -19,7 +19,7 @@ export const GATEWAY_ENV_VARS = [
   'SUBGRAPH_ID_TOKENS', 'GCE_METADATA_HOST', 'IMAGE_TAG', 'NODE_ENV', 'LOG_LEVEL', 'SHUTDOWN_TIMEOUT_SECONDS',
   'TRUSTED_DOCUMENTS_FILE', 'REQUIRE_TRUSTED_DOCUMENTS', 'INTERNAL_FIELDS',
   'MAX_REQUEST_BYTES', 'MAX_BATCH_OPERATIONS', 'MAX_DOCUMENT_CHARACTERS', 'MAX_TOKENS', 'MAX_DEPTH', 'MAX_ALIASES', 'MAX_DIRECTIVES', 'MAX_COST',
-  'RATE_LIMIT_WINDOW_SECONDS', 'RATE_LIMIT_PER_USER', 'RATE_LIMIT_BURST_PER_USER', 'RATE_LIMIT_PER_ADDRESS', 'RATE_LIMIT_KEY_PREFIX', 'TRUSTED_PROXY_HOPS',
+  'RATE_LIMIT_WINDOW_SECONDS', 'RATE_LIMIT_PER_USER', 'RATE_LIMIT_BURST_PER_USER', 'RATE_LIMIT_PER_ADDRESS', 'RATE_LIMIT_KEY_PREFIX', 'TRUSTED_PROXY_HOPS', 'GOOGLE_CLOUD_PROJECT',
 ] as const;
 
 const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error'];
@@ -111,6 +111,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): ParsedEnvironment {
     supergraphPollSeconds: integer('SUPERGRAPH_POLL_SECONDS'),
     subgraphIdTokens: flag('SUBGRAPH_ID_TOKENS'),
     gceMetadataHost: text('GCE_METADATA_HOST'),
+    googleCloudProject: text('GOOGLE_CLOUD_PROJECT'),
     imageTag: text('IMAGE_TAG'),
     nodeEnv: text('NODE_ENV'),
     logLevel: LOG_LEVELS.includes(logLevel as LogLevel) ? (logLevel as LogLevel) : undefined,
@@ -244,6 +245,9 @@ export function problemsWith(options: GatewayOptions): string[] {
     if (options.hiveCdnKey === undefined) problems.push('HIVE_CDN_ENDPOINT is set but HIVE_CDN_KEY is not: create a CDN access token in Hive Console and set HIVE_CDN_KEY.');
   }
 
+  if (options.googleCloudProject !== undefined && !/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/.test(options.googleCloudProject)) {
+    problems.push(`GOOGLE_CLOUD_PROJECT="${options.googleCloudProject}" is not valid: expected a project id such as mindmirror-prod (6-30 lowercase letters, digits and hyphens).`);
+  }
   if (options.gceMetadataHost !== undefined && !/^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(options.gceMetadataHost)) {
     problems.push(`GCE_METADATA_HOST="${options.gceMetadataHost}" is not valid: expected host or host:port without a scheme, e.g. metadata.google.internal or 127.0.0.1:8080.`);
   }

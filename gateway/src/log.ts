@@ -3,6 +3,7 @@
 // Hive Gateway, so its own logs come out in this shape too.
 
 import { Logger, type Attributes, type LogLevel, type LogWriter } from '@graphql-hive/gateway';
+import { traceLogFields } from './trace-context.ts';
 
 const SEVERITY: Record<LogLevel, string> = {
   trace: 'DEBUG',
@@ -36,11 +37,12 @@ class CloudLoggingWriter implements LogWriter {
   constructor(
     private readonly sink: LogSink,
     private readonly base: Record<string, string>,
+    private readonly traceProject: string | undefined,
   ) {}
 
   write(level: LogLevel, attrs: Attributes | null | undefined, msg: string | null | undefined): void {
     const fields = Array.isArray(attrs) ? { attrs } : (attrs ?? {});
-    const entry = { ...fields, ...this.base, severity: SEVERITY[level], message: msg ?? '', time: new Date().toISOString() };
+    const entry = { ...fields, ...this.base, ...traceLogFields(this.traceProject), severity: SEVERITY[level], message: msg ?? '', time: new Date().toISOString() };
     let line: string;
     try {
       line = JSON.stringify(entry, replacer);
@@ -56,12 +58,14 @@ export interface LoggerOptions {
   service: string;
   version: string;
   sink?: LogSink;
+  /** GOOGLE_CLOUD_PROJECT: lines of a traced request then name its trace as Cloud Logging expects. */
+  traceProject?: string;
 }
 
 export function createLogger(options: LoggerOptions): Logger {
   const sink = options.sink ?? ((line: string) => void process.stdout.write(line));
   return new Logger({
     level: options.level,
-    writers: [new CloudLoggingWriter(sink, { service: options.service, version: options.version })],
+    writers: [new CloudLoggingWriter(sink, { service: options.service, version: options.version }, options.traceProject)],
   });
 }

@@ -79,6 +79,8 @@ export interface GatewayOptions {
   trustedProxyHops?: number;
   /** SUPERGRAPH: file path or URL. */
   supergraph?: string;
+  /** GOOGLE_CLOUD_PROJECT: names the trace in log lines of traced requests (Cloud Run: set by infra). */
+  googleCloudProject?: string;
   /** HIVE_CDN_ENDPOINT */
   hiveCdnEndpoint?: string;
   /** HIVE_CDN_KEY */

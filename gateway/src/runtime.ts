@@ -17,6 +17,7 @@ import { DEFAULTS, type GatewayOptions } from './options.ts';
 import { useRateLimits, type RateLimiter, type RateLimitSettings } from './rate-limits.ts';
 import type { Refusals } from './refusals.ts';
 import { trustedDocumentsSetting, type TrustedDocumentsManifest } from './trusted-documents.ts';
+import { useTraceparentPropagation } from './trace-context.ts';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -49,6 +50,8 @@ export function createRuntime(parts: RuntimeParts): GatewayRuntime {
   const requireTrusted = options.requireTrustedDocuments === true;
 
   const plugins: GatewayPlugin[] = [
+    // Before identity, whose subgraph headers build on the ones set here.
+    useTraceparentPropagation(),
     ...(identity
       ? [useGatewayIdentity({ authenticator: identity.authenticator, identities: identity.identities, idTokens: identity.idTokens, signedIn: parts.trustedDocuments ? signedIn : undefined })]
       : []),

@@ -20,6 +20,7 @@ import { createRefusals } from './refusals.ts';
 import { createRuntime, GRAPHQL_PATH } from './runtime.ts';
 import { readTrustedDocuments } from './trusted-documents.ts';
 import { attachWebSocketEndpoint } from './websocket.ts';
+import { parseTraceparent, requestTrace } from './trace-context.ts';
 
 export type { GatewayOptions } from './options.ts';
 
@@ -60,7 +61,7 @@ export async function startGateway(options: GatewayOptions, internals: GatewayIn
   const version = options.imageTag ?? DEFAULTS.imageTag;
   const host = options.host ?? (production ? '0.0.0.0' : '127.0.0.1');
   const shutdownTimeoutMs = (options.shutdownTimeoutSeconds ?? DEFAULTS.shutdownTimeoutSeconds) * 1000;
-  const log = createLogger({ level: options.logLevel ?? DEFAULTS.logLevel, service: 'gateway', version, sink: options.logSink });
+  const log = createLogger({ level: options.logLevel ?? DEFAULTS.logLevel, service: 'gateway', version, sink: options.logSink, traceProject: options.googleCloudProject });
   const metrics = createMetrics();
   const refusals = createRefusals({ log, metrics });
   const trustedDocuments = options.trustedDocumentsFile ? readTrustedDocuments(options.trustedDocumentsFile).manifest : undefined;
@@ -149,8 +150,10 @@ export async function startGateway(options: GatewayOptions, internals: GatewayIn
     if (answerOperationalRequest(req, res, endpoints)) return;
     if (overLimit?.(req, res)) return;
     const body = bodyLimit ? limitRequestBody(req, res, bodyLimit) : 'continue';
-    if (body === 'continue') void runtime(req, res);
-    else if (body !== 'refused') void body.then((outcome) => void (outcome === 'continue' && runtime(req, res)));
+    const trace = parseTraceparent(req.headers.traceparent);
+    const serve = () => void (trace ? requestTrace.run(trace, () => runtime(req, res)) : runtime(req, res));
+    if (body === 'continue') serve();
+    else if (body !== 'refused') void body.then((outcome) => void (outcome === 'continue' && serve()));
   });
   const webSockets = attachWebSocketEndpoint(server, runtime, {
     path: GRAPHQL_PATH,

@@ -2,6 +2,7 @@
 // deadline; anything but a clear answer is an error, so the caller fails closed.
 
 import type { GatewayMetrics } from './metrics.ts';
+import { requestTrace } from './trace-context.ts';
 
 export const DEFAULT_USERS_LOOKUP_QUERY =
   'query UserBySupabaseId($supabaseId: String!) { userBySupabaseId(supabaseId: $supabaseId) { id } }';
@@ -46,7 +47,10 @@ export function createUsersLookup(options: UsersLookupOptions): UsersLookup {
   };
 
   async function ask(supabaseId: string): Promise<string | null> {
-    const extra = options.headers ? await options.headers() : {};
+    const extra: Record<string, string> = { ...(options.headers ? await options.headers() : {}) };
+    // The lookup is part of the request being traced: users_service's span joins its trace.
+    const trace = requestTrace.getStore();
+    if (trace) extra['traceparent'] = trace.traceparent;
     const response = await fetch(options.url, {
       method: 'POST',
       headers: { ...extra, 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json' },

@@ -152,16 +152,18 @@ module "gateway" {
   # REDIS_PASSWORD_FILE: the redis-auth secret's mount, under the name the gateway reads.
   # TRUSTED_PROXY_HOPS: Cloud Run's front end appends the caller's address to X-Forwarded-For,
   # which the gateway's per-address rate limit reads.
+  # GOOGLE_CLOUD_PROJECT: log lines of a traced request name their trace in this project.
   env = merge(
     {
-      NODE_ENV            = "production"
-      IMAGE_TAG           = var.image_tag
-      SUPABASE_URL        = var.supabase_url
-      USERS_SERVICE_URL   = "${module.mesh_service["users-service"].uri}/graphql"
-      REDIS_URL           = "redis://${module.redis.host}:${module.redis.port}"
-      REDIS_PASSWORD_FILE = "/secrets/redis-auth/value"
-      SUBGRAPH_ID_TOKENS  = "true"
-      TRUSTED_PROXY_HOPS  = "1"
+      NODE_ENV             = "production"
+      IMAGE_TAG            = var.image_tag
+      SUPABASE_URL         = var.supabase_url
+      USERS_SERVICE_URL    = "${module.mesh_service["users-service"].uri}/graphql"
+      REDIS_URL            = "redis://${module.redis.host}:${module.redis.port}"
+      REDIS_PASSWORD_FILE  = "/secrets/redis-auth/value"
+      SUBGRAPH_ID_TOKENS   = "true"
+      TRUSTED_PROXY_HOPS   = "1"
+      GOOGLE_CLOUD_PROJECT = var.project_id
     },
     lookup(var.service_env, "gateway", {}),
   )
