@@ -4,7 +4,7 @@
 // (429s included) against the objective, exit 1 when it is missed. Everything created is removed
 // at the end, also when a step fails. TARGET=local (default) or production (asks first).
 
-import { bearer, createSignedInUser, dataOf, errorCodes, meThroughGateway, postGraphql, register, type TestUser } from './lib/checks/clients.ts';
+import { bearer, dataOf, errorCodes, meThroughGateway, postGraphql, type TestUser } from './lib/checks/clients.ts';
 import { percentile, sendPaced, type Outcome, type PacedResult } from './lib/checks/paced-requests.ts';
 import { TARGET_PARAM, targetIn, targetOf, targetSteps } from './lib/checks/target.ts';
 import { runIfMain } from './lib/engine.ts';
@@ -12,7 +12,7 @@ import type { VarSpec } from './lib/env-schema.ts';
 import { LOCAL_DIR_PARAM } from './lib/local-steps.ts';
 import { defineRunbook, StepFailure, UsageFailure, type StepContext } from './lib/runbook.ts';
 import { renderTable } from './lib/table.ts';
-import { deleteThrowawayUsersStep } from './lib/checks/throwaway-users.ts';
+import { createRegisteredUsers, deleteThrowawayUsersStep } from './lib/checks/throwaway-users.ts';
 
 /** The gateway's default per-user limit (RATE_LIMIT_PER_USER per RATE_LIMIT_WINDOW_SECONDS): 600/min. */
 const GATEWAY_PER_USER_PER_SECOND = 10;
@@ -93,17 +93,10 @@ export const loadTest = defineRunbook({
       title: 'Create the throwaway users, register them and warm their sessions',
       commands: [],
       async run(ctx) {
-        const target = targetIn(ctx);
-        const users: TestUser[] = [];
-        const codes: string[] = [];
-        ctx.state.set('users', users);
-        ctx.state.set('vouchers', codes);
-        for (let i = 0; i < planOf(ctx).users; i++) {
-          const user = await createSignedInUser(target, 'load');
-          users.push(user);
-          await register(target, user, codes);
-          // The first request resolves the identity; the measured ones are a returning user's.
-          if (!(await meThroughGateway(target.gatewayUrl, user, true))) throw new StepFailure(`${user.email} is registered but \`me\` stays null through the gateway`);
+        const users = await createRegisteredUsers(ctx, Array(planOf(ctx).users).fill('load'));
+        // The first request resolves the identity; the measured ones are a returning user's.
+        for (const user of users) {
+          if (!(await meThroughGateway(targetIn(ctx).gatewayUrl, user, true))) throw new StepFailure(`${user.email} is registered but \`me\` stays null through the gateway`);
         }
         return { note: `${users.length} users` };
       },

@@ -3,14 +3,14 @@
 // is cleaned up. A table (or --json) says what was tried, what had to happen, and what did.
 // Exit 1 on any leak. TARGET=local (default) or TARGET=production.
 
-import { createSignedInUser, register, type TestUser } from './lib/checks/clients.ts';
+import type { TestUser } from './lib/checks/clients.ts';
 import { runAttacks, type AttackResult } from './lib/checks/attacks.ts';
 import { TARGET_PARAM, targetIn, targetSteps } from './lib/checks/target.ts';
 import { runIfMain } from './lib/engine.ts';
 import { LOCAL_DIR_PARAM } from './lib/local-steps.ts';
 import { defineRunbook, StepFailure } from './lib/runbook.ts';
 import { renderTable } from './lib/table.ts';
-import { deleteThrowawayUsersStep } from './lib/checks/throwaway-users.ts';
+import { createRegisteredUsers, deleteThrowawayUsersStep } from './lib/checks/throwaway-users.ts';
 
 export const spoofCheck = defineRunbook({
   id: 'spoof-check',
@@ -24,16 +24,7 @@ export const spoofCheck = defineRunbook({
       title: 'Create two throwaway users and register them',
       commands: [],
       async run(ctx) {
-        const target = targetIn(ctx);
-        const users: TestUser[] = [];
-        const codes: string[] = [];
-        ctx.state.set('users', users);
-        ctx.state.set('vouchers', codes);
-        for (const label of ['a', 'b']) {
-          const user = await createSignedInUser(target, `spoof-${label}`);
-          users.push(user);
-          await register(target, user, codes);
-        }
+        const users = await createRegisteredUsers(ctx, ['spoof-a', 'spoof-b']);
         return { note: `A = ${users[0]!.internalId}, B = ${users[1]!.internalId}` };
       },
     },

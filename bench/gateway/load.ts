@@ -6,35 +6,31 @@ import autocannon from 'autocannon';
 
 interface LoadConfig {
   url: string;
-  /** GraphQL query; each connection sends it with its own $client number. Without one: GET url. */
-  query?: string;
+  /** GraphQL query; each connection sends it with its own $client number. */
+  query: string;
   connections: number;
   durationSeconds?: number;
   amount?: number;
-  /** Requests per second over all connections (an open schedule); unset: as fast as answered. */
-  overallRate?: number;
   /** One per connection, reused round-robin; empty for no Authorization header. */
   tokens: string[];
 }
 
 const config = JSON.parse(process.argv[2] ?? '{}') as LoadConfig;
 let next = 0;
-const query = config.query;
 const result = await autocannon({
   url: config.url,
-  method: query ? 'POST' : 'GET',
-  ...(query ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables: { client: 0 } }) } : {}),
+  method: 'POST',
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify({ query: config.query, variables: { client: 0 } }),
   connections: config.connections,
-  ...(config.overallRate ? { overallRate: config.overallRate } : {}),
   ...(config.amount ? { amount: config.amount } : { duration: config.durationSeconds ?? 10 }),
   // Every connection sends a slightly different request, so the gateway's merging of identical
   // in-flight subgraph requests helps neither variant more than the other.
   setupClient(client) {
     const n = next++;
     const token = config.tokens.length ? config.tokens[n % config.tokens.length] : undefined;
-    if (!query) return;
     client.setHeaders({ 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) });
-    client.setBody(JSON.stringify({ query, variables: { client: n } }));
+    client.setBody(JSON.stringify({ query: config.query, variables: { client: n } }));
   },
 });
 process.stdout.write(JSON.stringify({

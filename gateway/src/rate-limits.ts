@@ -201,8 +201,13 @@ const CHARGED = Symbol('mindmirror.rate-limit-charged');
 
 type Context = IdentityCarrier & { req?: IncomingMessage; [CHARGED]?: true };
 
+/** The body of every 429: the same message and code whichever path refuses. */
+function tooManyBody(limit: 'rate_user' | 'rate_address', retryAfter: number): string {
+  return JSON.stringify({ errors: [{ message: tooManyMessage(retryAfter), extensions: { code: LIMIT_CODES[limit] } }] });
+}
+const tooManyMessage = (retryAfter: number) => `Too many requests: try again in ${retryAfter} s.`;
+
 export function useRateLimits(limiter: RateLimiter, settings: RateLimitSettings, refusals: Refusals, burstLimiter: RateLimiter): GatewayPlugin {
-  const message = (retryAfter: number) => `Too many requests: try again in ${retryAfter} s.`;
   const addressBucket = (req: IncomingMessage | undefined) => `address:${clientAddress(req, settings.trustedProxyHops)}`;
   const limitsUsers = settings.perUser > 0 || settings.burstPerUser > 0;
   // The burst limiter has no Redis, so its verdict is always immediate.
@@ -222,16 +227,15 @@ export function useRateLimits(limiter: RateLimiter, settings: RateLimitSettings,
       context[CHARGED] = true;
       // Answered before the body is read; the connection closes after the answer, so the unread
       // body is never received and drained (a caller over its limit gets nothing more for free).
-      const tooMany = (limit: 'rate_user' | 'rate_address', retryAfter: number) => {
-        refusals.record(limit);
-        const body = JSON.stringify({ errors: [{ message: message(retryAfter), extensions: { code: LIMIT_CODES[limit] } }] });
+      const tooMany = (retryAfter: number) => {
+        refusals.record('rate_address');
         const headers = { 'content-type': 'application/json; charset=utf-8', 'retry-after': String(retryAfter), connection: 'close' };
-        endResponse(new fetchAPI.Response(body, { status: 429, headers }));
+        endResponse(new fetchAPI.Response(tooManyBody('rate_address', retryAfter), { status: 429, headers }));
       };
       const authorization = request.headers.get('authorization');
       if (authorization === null) {
         if (settings.perAddress === 0) return undefined;
-        const refuseAnonymous = (retryAfter: number) => void (retryAfter > 0 && tooMany('rate_address', retryAfter));
+        const refuseAnonymous = (retryAfter: number) => void (retryAfter > 0 && tooMany(retryAfter));
         const verdict = limiter.charge(addressBucket(context.req), settings.perAddress);
         return typeof verdict === 'number' ? refuseAnonymous(verdict) : verdict.then(refuseAnonymous);
       }
@@ -244,7 +248,7 @@ export function useRateLimits(limiter: RateLimiter, settings: RateLimitSettings,
           const weight = Array.isArray(requestParserResult) ? requestParserResult.length : 1;
           const refuseUser = (retryAfter: number) => {
             if (retryAfter === 0) return;
-            throw refusals.refuse('rate_user', message(retryAfter), { identity }, { http: { status: 429, headers: { 'retry-after': String(retryAfter) } } });
+            throw refusals.refuse('rate_user', tooManyMessage(retryAfter), { identity }, { http: { status: 429, headers: { 'retry-after': String(retryAfter) } } });
           };
           const verdict = chargeUser(`user:${identity.supabaseId}`, weight);
           return typeof verdict === 'number' ? refuseUser(verdict) : verdict.then(refuseUser);
@@ -262,7 +266,7 @@ export function useRateLimits(limiter: RateLimiter, settings: RateLimitSettings,
       const refuseOperation = (retryAfter: number) => {
         if (retryAfter === 0) return;
         const limitName = user ? 'rate_user' : 'rate_address';
-        setResult({ errors: [refusals.refuse(limitName, message(retryAfter), { identity }, { extensions: { retryAfterSeconds: retryAfter } })] });
+        setResult({ errors: [refusals.refuse(limitName, tooManyMessage(retryAfter), { identity }, { extensions: { retryAfterSeconds: retryAfter } })] });
       };
       const verdict = user ? chargeUser(`user:${identity.supabaseId}`, 1) : limiter.charge(addressBucket(ctx.req), settings.perAddress);
       return typeof verdict === 'number' ? refuseOperation(verdict) : verdict.then(refuseOperation);
@@ -288,7 +292,7 @@ export function refuseKnownOverLimit(limiter: RateLimiter, burstLimiter: RateLim
     const retryAfter = known === undefined ? 0 : over(`user:${known}`);
     if (retryAfter === 0) return false;
     refusals.record('rate_user');
-    const body = JSON.stringify({ errors: [{ message: `Too many requests: try again in ${retryAfter} s.`, extensions: { code: LIMIT_CODES.rate_user } }] });
+    const body = tooManyBody('rate_user', retryAfter);
     res.writeHead(429, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'retry-after': String(retryAfter), connection: 'close' });
     res.end(body);
     return true;

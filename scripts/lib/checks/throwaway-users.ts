@@ -1,9 +1,25 @@
 // The throwaway users a check creates live in the run's state under 'users' (and their vouchers
-// under 'vouchers'); this step removes them all, also after a failure or Ctrl-C.
+// under 'vouchers'), kept there as each is made, so deleteThrowawayUsersStep removes them all,
+// also after a failure or Ctrl-C halfway through creating them.
 
-import type { Step } from '../runbook.ts';
-import { deleteUser, removeVouchers, type TestUser } from './clients.ts';
+import type { Step, StepContext } from '../runbook.ts';
+import { createSignedInUser, deleteUser, register, removeVouchers, type TestUser } from './clients.ts';
 import { targetIn } from './target.ts';
+
+/** Confirmed, signed-in users registered with a voucher each, one per label (email check-<label>-...). */
+export async function createRegisteredUsers(ctx: StepContext, labels: readonly string[]): Promise<TestUser[]> {
+  const target = targetIn(ctx);
+  const users: TestUser[] = [];
+  const codes: string[] = [];
+  ctx.state.set('users', users);
+  ctx.state.set('vouchers', codes);
+  for (const label of labels) {
+    const user = await createSignedInUser(target, label);
+    users.push(user);
+    await register(target, user, codes);
+  }
+  return users;
+}
 
 export const deleteThrowawayUsersStep: Step = {
   id: 'cleanup',
