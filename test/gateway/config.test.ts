@@ -82,10 +82,12 @@ test('every limit has a range, reported with the variable and the fix', () => {
     TRUSTED_PROXY_HOPS: '11',
     METRICS_HOST: 'http://0.0.0.0',
     RATE_LIMIT_KEY_PREFIX: 'has spaces',
+    RATE_LIMIT_BURST_PER_USER: '1000000',
+    GOOGLE_CLOUD_PROJECT: 'Not_A_Project',
   });
   const all = problems.join('\n');
-  assert.equal(problems.length, 8, all);
-  for (const name of ['MAX_REQUEST_BYTES=100', 'MAX_BATCH_OPERATIONS=0', 'MAX_DEPTH=1', 'MAX_COST=5', 'RATE_LIMIT_WINDOW_SECONDS=86400', 'TRUSTED_PROXY_HOPS=11', 'METRICS_HOST="http://0.0.0.0"', 'RATE_LIMIT_KEY_PREFIX="has spaces"']) {
+  assert.equal(problems.length, 10, all);
+  for (const name of ['MAX_REQUEST_BYTES=100', 'MAX_BATCH_OPERATIONS=0', 'MAX_DEPTH=1', 'MAX_COST=5', 'RATE_LIMIT_WINDOW_SECONDS=86400', 'TRUSTED_PROXY_HOPS=11', 'METRICS_HOST="http://0.0.0.0"', 'RATE_LIMIT_KEY_PREFIX="has spaces"', 'RATE_LIMIT_BURST_PER_USER=1000000', 'GOOGLE_CLOUD_PROJECT="Not_A_Project"']) {
     assert.ok(all.includes(`${name} is not valid`), `${name} reported: ${all}`);
   }
 });

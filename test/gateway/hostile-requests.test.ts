@@ -155,6 +155,12 @@ describe('document limits', () => {
       assert.doesNotMatch(JSON.stringify(res.body), /Cannot query field/);
       assert.equal(stack.mesh.routed.length, routed);
     }
+    // Many at once, with /healthcheck asked meanwhile: every one refused, every check answered.
+    const flood = Array.from({ length: 40 }, (_, i) => postGraphQL(gateway.graphqlUrl, { query: [deep, aliases, directives, costly][i % 4] }, bearer(token)));
+    const checks = Array.from({ length: 8 }, () => healthy());
+    const [floodAnswers, health] = await Promise.all([Promise.all(flood), Promise.all(checks)]);
+    assert.ok(floodAnswers.every((r) => /^MAX_(DEPTH|ALIASES|DIRECTIVES|COST)_EXCEEDED$/.test(String(codeOf(r)))));
+    assert.deepEqual(health, Array(8).fill(true));
     // Outside development, the client is not told the numbers.
     const hidden = await postGraphQL(production.graphqlUrl, { query: deep });
     assert.equal(hidden.status, 401, 'production refuses the anonymous text first');
@@ -171,6 +177,10 @@ describe('document limits', () => {
     const over = await postGraphQL(gateway.graphqlUrl, Array(11).fill(op), bearer(token));
     assert.equal(over.status, 413);
     assert.equal(codeOf(over), 'BATCH_TOO_LARGE');
+    const floods = Array.from({ length: 20 }, () => postGraphQL(gateway.graphqlUrl, Array(100).fill(op), bearer(token)));
+    const [statuses, health] = await Promise.all([Promise.all(floods).then((rs) => rs.map((r) => r.status)), Promise.all(Array.from({ length: 8 }, () => healthy()))]);
+    assert.deepEqual(statuses, Array(20).fill(413));
+    assert.deepEqual(health, Array(8).fill(true));
     const ten = await postGraphQL(gateway.graphqlUrl, Array(10).fill(op), bearer(token));
     assert.equal(ten.status, 200);
     assert.equal((ten.body as unknown as unknown[]).length, 10);

@@ -43,6 +43,8 @@ function newUser(): { sub: string; token: () => Promise<string> } {
 }
 
 const codeOf = (res: GraphQLResponse) => res.body.errors?.[0]?.extensions?.['code'];
+/** /healthcheck's status, or a failure if it takes longer than 5 s. */
+const healthStatus = (gateway: TestGateway) => fetch(`${gateway.url}/healthcheck`, { signal: AbortSignal.timeout(5_000) }).then((r) => r.status);
 
 async function sharedCount(prefix: string): Promise<number> {
   const redis = new Redis(SHARED_REDIS_URL);
@@ -139,6 +141,15 @@ describe('per signed-in user', () => {
     const early = await rawHttp(gateway.url, { headers: [['Content-Type', 'application/json'], ['Authorization', `Bearer ${token}`], ['Content-Length', '5000']], body: '{"que' });
     assert.equal(early.status, 429, early.body);
     assert.equal(early.headers['connection'], 'close');
+    // A flood far over the limit from that caller, with /healthcheck asked meanwhile.
+    const started = Date.now();
+    const flood = Array.from({ length: 200 }, () => postGraphQL(gateway.graphqlUrl, ME, bearer(token)));
+    const [floodAnswers, health] = await Promise.all([Promise.all(flood), Promise.all(Array.from({ length: 8 }, () => healthStatus(gateway)))]);
+    const seconds = Math.ceil((Date.now() - started) / 1_000) + 1;
+    const served = floodAnswers.filter((r) => r.status === 200).length;
+    assert.ok(served <= 3 * seconds, `${served} served in at most ${seconds} one-second windows of 3`);
+    assert.equal(served + floodAnswers.filter((r) => r.status === 429).length, 200);
+    assert.deepEqual(health, Array(8).fill(200));
     await new Promise((r) => setTimeout(r, 1_000 - (Date.now() % 1_000) + 20));
     assert.equal((await postGraphQL(gateway.graphqlUrl, ME, bearer(token))).status, 200, 'the next second starts a new count');
     assert.equal((await postGraphQL(gateway.graphqlUrl, [ME, ME, ME], bearer(token))).status, 429, 'a batch counts each operation: 1 + 3 > 3');
@@ -160,6 +171,13 @@ describe('per client address, for callers without a token', () => {
     assert.equal(res.status, 429, res.body);
     assert.ok(Number(res.headers['retry-after']) >= 1);
     assert.equal((JSON.parse(res.body) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code, 'RATE_LIMITED');
+    // A flood far over the limit, with /healthcheck asked meanwhile.
+    const [statuses, health] = await Promise.all([
+      Promise.all(Array.from({ length: 200 }, () => postGraphQL(gateway.graphqlUrl, byHash(APP_VERSION)).then((r) => r.status))),
+      Promise.all(Array.from({ length: 8 }, () => healthStatus(gateway))),
+    ]);
+    assert.deepEqual(statuses, Array(200).fill(429));
+    assert.deepEqual(health, Array(8).fill(200));
     assert.equal((await postGraphQL(gateway.graphqlUrl, ME, bearer(await newUser().token()))).status, 200, 'signed-in callers from the same address are not affected');
   });
 
