@@ -189,6 +189,11 @@ const FLAG_SAMPLES: Record<string, string> = {
   '--locations': 'us-central1',
   '--repository-format': 'docker',
   '--description': 'images',
+  '--lifetime': '3600',
+  '--freshness': '30d',
+  '--order': 'desc',
+  '--bucket': '_Default',
+  '--view': '_AllLogs',
 };
 const POSITIONALS: Record<string, string[]> = {
   'config get-value': ['project'],
@@ -199,6 +204,7 @@ const POSITIONALS: Record<string, string[]> = {
   'secrets create': ['supabase-url'],
   'artifacts repositories describe': ['mindmirror'],
   'artifacts repositories create': ['mindmirror'],
+  'logging read': ['resource.type="cloud_run_revision"'],
 };
 
 test('every command and flag the fake gcloud accepts exists in the real gcloud', async () => {

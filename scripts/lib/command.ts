@@ -41,6 +41,8 @@ export interface CommandOptions {
   readonly capture?: Var;
   /** Feed this variable's value on stdin (runbook form: `printf '%s' "$VAR" | cmd`). */
   readonly stdin?: Var;
+  /** printf format the value is fed through, e.g. `Authorization: Bearer %s` for `curl -H @-`. */
+  readonly stdinFormat?: string;
   /** Write stdout to this file with mode 0600 (runbook form: `cmd > "$FILE"`). */
   readonly stdoutFile?: Var | string;
   /** Environment for the child; values that are Vars are resolved at run time. */
@@ -72,7 +74,7 @@ export function renderToken(token: Token): string {
   if (token.every((p) => p.kind === 'literal')) {
     return token.map((p) => (p as { raw: string }).raw).join('');
   }
-  const plain = token.every((p) => p.kind === 'var' || (p.raw === p.value && SAFE_IN_DOUBLE_QUOTES.test(p.value)));
+  const plain = token.every((p) => p.kind === 'var' || ((p.raw === p.value || p.raw === `"${p.value}"`) && SAFE_IN_DOUBLE_QUOTES.test(p.value)));
   if (plain) {
     let out = '';
     token.forEach((p, i) => {
@@ -219,8 +221,15 @@ export class Command {
   captureInto(v: Var): Command {
     return this.with({ capture: v, secretOutput: this.options.secretOutput || v.secret });
   }
-  withStdin(v: Var): Command {
-    return this.with({ stdin: v });
+  /** `format` has one %s; it lets a header line carry a token without the token touching argv. */
+  withStdin(v: Var, format = '%s'): Command {
+    if (format.split('%s').length !== 2 || /['\\%]/.test(format.replace('%s', ''))) throw new Error(`stdin format must hold exactly one %s and no quote, backslash or other %: ${format}`);
+    return this.with({ stdin: v, stdinFormat: format });
+  }
+
+  /** What is written on stdin, given the variable's value. */
+  stdinText(value: string): string {
+    return (this.options.stdinFormat ?? '%s').replace('%s', () => value);
   }
   withEnv(env: Record<string, Var | string>): Command {
     return this.with({ env: { ...this.options.env, ...env } });
@@ -262,7 +271,7 @@ export class Command {
       .map(([key, v]) => `${key}=${v instanceof Var ? `"$${v.name}"` : shellQuote(v)} `)
       .join('');
     let line = envPrefix + [this.program.display, ...this.args.map(renderToken)].join(' ');
-    if (this.options.stdin) line = `printf '%s' "$${this.options.stdin.name}" | ${line}`;
+    if (this.options.stdin) line = `printf '${this.options.stdinFormat ?? '%s'}' "$${this.options.stdin.name}" | ${line}`;
     if (this.options.stdoutFile !== undefined) {
       const f = this.options.stdoutFile;
       const target = f instanceof Var ? `"$${f.name}"` : shellQuote(f);

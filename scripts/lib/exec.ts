@@ -75,7 +75,7 @@ export async function execCommand(command: Command, ctx: ExecContext): Promise<C
 
   const childEnv = commandEnv(command, ctx);
   const args = [...leadingArgs, ...command.resolveArgs(ctx.lookup)];
-  const input = command.options.stdin ? ctx.lookup(command.options.stdin) : undefined;
+  const input = command.options.stdin ? command.stdinText(ctx.lookup(command.options.stdin)) : undefined;
 
   let output: ProcessOutput;
   let stopTimers: NodeJS.Timeout[] = [];

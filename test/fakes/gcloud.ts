@@ -5,6 +5,7 @@
 
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { matches as matchesLogFilter } from '../infra/log-filter.ts';
 import { applyFilter, formatOutput, sortBy, UnsupportedByFake } from './gcloud-format.ts';
 import {
   deleteObject,
@@ -63,6 +64,9 @@ export const GLOBAL_FLAGS: Record<string, Arity> = {
 const SHORT: Record<string, string> = { '-q': '--quiet', '-a': '--all-versions', '-l': '--long', '-r': '--recursive', '-n': '--no-clobber' };
 const LIST_FLAGS: Record<string, Arity> = { '--filter': 'value', '--limit': 'value', '--page-size': 'value', '--sort-by': 'value' };
 
+/** What `gcloud auth print-access-token` prints for the signed-in account; the fake Monitoring API accepts only it. */
+export const FAKE_ACCESS_TOKEN = `ya29.fake-user-token-${'y'.repeat(40)}`;
+
 const ok = (stdout = '', stderr = ''): Outcome => ({ exit: 0, stdout, stderr });
 const apiError = (command: string, message: string): Outcome => ({ exit: 1, stderr: `ERROR: (gcloud.${command}) ${message}\n` });
 
@@ -113,7 +117,7 @@ function serviceJson(name: string, svc: RunService) {
   return {
     apiVersion: 'serving.knative.dev/v1',
     kind: 'Service',
-    metadata: { name, annotations: { 'run.googleapis.com/ingress': svc.ingress }, labels: { 'cloud.googleapis.com/location': svc.region } },
+    metadata: { name, annotations: { 'run.googleapis.com/ingress': svc.ingress }, labels: { ...svc.labels, 'cloud.googleapis.com/location': svc.region } },
     spec: { template: { spec: { containers: [{ image: latestCreated?.image }] } }, traffic },
     status: {
       url: svc.url,
@@ -147,6 +151,35 @@ const COMMANDS: Record<string, CommandSpec> = {
       cloud.adc
         ? ok(`ya29.fake-adc-token-${'x'.repeat(40)}\n`)
         : apiError('auth.application-default.print-access-token', 'Your default credentials were not found. To set up Application Default Credentials, see https://cloud.google.com/docs/authentication/external/set-up-adc for more information.'),
+  },
+  'auth print-access-token': {
+    readOnly: true,
+    flags: { '--lifetime': 'value', '--scopes': 'value' },
+    positionals: [0, 1],
+    run: (_a, cloud) => {
+      const denied = needAccount(cloud, 'auth.print-access-token');
+      return denied ?? ok(`${FAKE_ACCESS_TOKEN}\n`);
+    },
+  },
+  'logging read': {
+    readOnly: true,
+    flags: { '--freshness': 'value', '--limit': 'value', '--order': 'value', '--bucket': 'value', '--location': 'value', '--view': 'value' },
+    positionals: [0, 1],
+    isList: true,
+    run: (a, cloud) => {
+      const denied = needAccount(cloud, 'logging.read');
+      if (denied) return denied;
+      const freshness = /^(\d+)([smhd])$/.exec(flag(a, '--freshness') ?? '1d');
+      if (!freshness) return { exit: 2, stderr: `ERROR: (gcloud.logging.read) argument --freshness: given value must be of the form INTEGER[UNIT]\n` };
+      const since = Date.now() - Number(freshness[1]) * { s: 1e3, m: 6e4, h: 36e5, d: 864e5 }[freshness[2] as 's' | 'm' | 'h' | 'd'];
+      const filter = a.positionals[0] ?? '';
+      const order = flag(a, '--order') ?? 'desc';
+      const entries = (cloud.logEntries ?? [])
+        .filter((e) => Date.parse(String(e.timestamp)) >= since && (filter === '' || matchesLogFilter(filter, e)))
+        .sort((x, y) => (order === 'asc' ? 1 : -1) * String(x.timestamp).localeCompare(String(y.timestamp)));
+      const limit = flag(a, '--limit');
+      return { exit: 0, data: limit ? entries.slice(0, Number(limit)) : entries };
+    },
   },
   'config get-value': {
     readOnly: true,
@@ -343,6 +376,7 @@ const COMMANDS: Record<string, CommandSpec> = {
           }
         }
       }
+      if (lines.length === 0) return apiError('storage.ls', 'One or more URLs matched no objects.');
       return ok(lines.map((l) => `${l}\n`).join(''));
     },
   },

@@ -35,6 +35,8 @@ export interface RunService {
   traffic: { revisionName?: string; latest?: boolean; percent: number }[];
   url: string;
   ingress: string;
+  /** The service's labels as the last apply set them (infra/ records git-commit there). */
+  labels?: Record<string, string>;
 }
 
 export interface RunJob {
@@ -73,6 +75,8 @@ export interface FakeCloud {
   buckets: Record<string, Bucket>;
   run: { services: Record<string, RunService>; jobs: Record<string, RunJob> };
   secrets: Record<string, { versions: SecretVersion[] }>;
+  /** Cloud Logging entries (LogEntry JSON: timestamp, resource, jsonPayload), for `logging read`. */
+  logEntries?: Record<string, unknown>[];
   /** Artifact Registry repositories, as "<location>/<name>". */
   repositories?: string[];
   faults: Fault[];

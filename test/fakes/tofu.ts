@@ -756,6 +756,7 @@ function applyToCloud(cloud: FakeCloud, change: Change): void {
       ingress: String(attrs.ingress ?? 'INGRESS_TRAFFIC_ALL'),
     });
     svc.ingress = String(attrs.ingress ?? svc.ingress);
+    if (attrs.labels && typeof attrs.labels === 'object') svc.labels = attrs.labels as Record<string, string>;
     const n = svc.revisions.length + 1;
     // Creation times strictly increase, as they do for revisions of one service.
     const last = svc.revisions[svc.revisions.length - 1];

@@ -26,7 +26,7 @@ export function fakeModel(gatewayUrl: string, extraResources: Record<string, unk
   for (const s of catalog.services) {
     resources[`module.services["${s.name}"].google_cloud_run_v2_service.this`] = {
       type: 'google_cloud_run_v2_service',
-      attributes: { name: s.name, location: REGION, image: `${REGION}-docker.pkg.dev/${PROJECT}/services/${s.image}:\${var.image_tag}`, ingress: s.ingress === 'public' ? 'INGRESS_TRAFFIC_ALL' : 'INGRESS_TRAFFIC_INTERNAL_ONLY' },
+      attributes: { name: s.name, location: REGION, image: `${REGION}-docker.pkg.dev/${PROJECT}/services/${s.image}:\${var.image_tag}`, ingress: s.ingress === 'public' ? 'INGRESS_TRAFFIC_ALL' : 'INGRESS_TRAFFIC_INTERNAL_ONLY', labels: { 'git-commit': '${var.git_commit}' } },
     };
   }
   for (const db of catalog.databases) {

@@ -6,6 +6,7 @@ import { GATEWAY_ENV_VARS } from '../../gateway/src/config.ts';
 import { loadCatalog, mountedSecrets } from '../../scripts/lib/catalog.ts';
 import { INFRA_SECRETS } from '../../scripts/lib/secret-catalog.ts';
 import { ARTIFACT_REPOSITORY, REQUIRED_APIS } from '../../scripts/lib/gcp.ts';
+import { GATEWAY_LOG_METRICS } from '../../scripts/lib/monitoring.ts';
 import { loadModuleSource, type ModuleSource } from './hcl/parse.ts';
 import type { Rendered } from './hcl/render.ts';
 import { DEPLOY_VARS, INFRA, PRODUCTION, renderProduction } from './production.ts';
@@ -196,4 +197,13 @@ test('the dashboard is valid JSON, its tiles fit the grid without overlapping, a
   const charted = new Set([...JSON.stringify(tiles).matchAll(/logging\.googleapis\.com\/user\/([\w-]+)/g)].map((m) => `logging.googleapis.com/user/${m[1]}`));
   for (const m of logMetrics) if (!charted.has(m)) problems.push(`${m} is on no tile of the dashboard`);
   assert.deepEqual([...new Set(problems)], []);
+});
+
+test('the status screen reads every gateway log metric the configuration defines, with the same labels', () => {
+  const defined = production.resources
+    .filter((r) => r.type === 'google_logging_metric')
+    .map((r) => ({ name: String(r.values.name), labels: ((r.values.metric_descriptor as Record<string, unknown>[])[0]!.labels as { key: string }[] | undefined ?? []).map((l) => l.key).sort() }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+  const read = GATEWAY_LOG_METRICS.map((m) => ({ name: m.name, labels: [...m.labels].sort() })).sort((a, b) => a.name.localeCompare(b.name));
+  assert.deepEqual(read, defined);
 });
