@@ -3,6 +3,7 @@
 
 import { estimateMonthlyCost, formatEstimate, loadPriceTable } from './lib/cost.ts';
 import { runIfMain } from './lib/engine.ts';
+import { keepIdentityModeStep, readDeployedMode } from './lib/identity-mode.ts';
 import { gitCommit, repoInfra } from './lib/infra.ts';
 import { defineRunbook } from './lib/runbook.ts';
 
@@ -12,6 +13,7 @@ export const cost = defineRunbook({
   make: 'production-cost',
   steps: [
     { id: 'tofu-init', title: 'Initialise OpenTofu with the state bucket', commands: [repoInfra.init] },
+    keepIdentityModeStep(readDeployedMode(repoInfra.outputRaw)),
     { id: 'commit', title: 'Record the commit checked out', commands: [gitCommit] },
     { id: 'plan', title: 'Plan', commands: [repoInfra.plan] },
     {

@@ -9,6 +9,7 @@ import { runIfMain } from './lib/engine.ts';
 import { releaseLockStep, takeLockStep } from './lib/deploy-lock.ts';
 import { planHasChanges, planReviewApplySteps, routeLatestStep, verifyStep } from './lib/apply-steps.ts';
 import { gitCommit, GIT_COMMIT, repoInfra, uncommittedChanges, UNCOMMITTED } from './lib/infra.ts';
+import { IDENTITY_MODE_PARAM, keepIdentityModeStep, readDeployedMode } from './lib/identity-mode.ts';
 import { migrationJobs } from './lib/migrations.ts';
 import { writeDeploymentOutputs } from './lib/outputs.ts';
 import { defineRunbook, StepFailure, type Step } from './lib/runbook.ts';
@@ -52,6 +53,7 @@ export const deploySteps: Step[] = [
   takeLockStep((v) => `deploying ${v('IMAGE_TAG')}`),
   { id: 'backup', title: 'Back up the state', commands: [make('production-backup-state')] },
   { id: 'tofu-init', title: 'Initialise OpenTofu with the state bucket', commands: [repoInfra.init] },
+  keepIdentityModeStep(readDeployedMode(repoInfra.outputRaw)),
   {
     id: 'record-revisions',
     title: 'Record the revisions serving now',
@@ -147,6 +149,7 @@ export const deploy = defineRunbook({
   title: 'Deploy',
   make: 'production-deploy',
   requires: ['IMAGE_TAG', 'SUPABASE_DB_PASSWORD'],
+  params: [IDENTITY_MODE_PARAM],
   steps: deploySteps,
 });
 

@@ -17,6 +17,7 @@ import { repoRoot } from './lib/paths.ts';
 import { defineRunbook, StepFailure, UsageFailure } from './lib/runbook.ts';
 import { BACKUP_ID_PATTERN, manifestPath, type BackupManifest } from './lib/state-backups.ts';
 import { backupsTable, syncManifests } from './production-backups.ts';
+import { keepIdentityModeStep, readDeployedMode } from './lib/identity-mode.ts';
 import { listRemoteBackups, downloadManifest } from './lib/state-backups.ts';
 
 const ROLLBACK_WORKTREE = runtimeVar('ROLLBACK_WORKTREE');
@@ -89,6 +90,8 @@ export const rollback = defineRunbook({
       },
     },
     { id: 'tofu-init', title: 'Initialise OpenTofu in the worktree', commands: [worktreeInfra.init] },
+    // A rollback fixes a release; it keeps the identity header mode production runs now.
+    keepIdentityModeStep(readDeployedMode(worktreeInfra.outputRaw)),
     ...planReviewApplySteps(worktreeInfra, 'Re-apply this configuration to production?'),
     { ...routeLatestStep, skipIf: (ctx) => (planHasChanges(ctx) ? null : 'nothing was re-applied: the traffic rollback stands') },
     verifyStep,

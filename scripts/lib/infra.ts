@@ -3,6 +3,7 @@
 
 import { runtimeVar, type Var } from './command.ts';
 import { git, gcloud, tofu } from './cli.ts';
+import { identityModeEnv } from './identity-mode.ts';
 import { IMAGE_TAG, PROJECT_ID, REGION, STATE_BUCKET, STATE_PREFIX } from './gcp.ts';
 
 export const INFRA_DIR = 'infra/environments/production';
@@ -19,6 +20,8 @@ export const gitCommit = git`rev-parse HEAD`.captureInto(GIT_COMMIT);
 export const uncommittedChanges = git`status --porcelain -- infra services.yaml supabase`.captureInto(UNCOMMITTED);
 
 export interface InfraCommands {
+  /** `tofu output -raw <name>` of this configuration's state. */
+  outputRaw(name: string): ReturnType<typeof tofu>;
   init: ReturnType<typeof tofu>;
   plan: ReturnType<typeof tofu>;
   show: ReturnType<typeof tofu>;
@@ -34,8 +37,10 @@ export function infraCommands(where: { dir: string } | { worktree: Var; tfvars: 
   if ('dir' in where) {
     const d = where.dir;
     return {
+      outputRaw: (name) => tofu`-chdir=${d} output -raw ${name}`,
       init: tofu`-chdir=${d} init -input=false -backend-config=bucket=${STATE_BUCKET} -backend-config=prefix=${STATE_PREFIX}`,
       plan: tofu`-chdir=${d} plan -input=false -detailed-exitcode -var-file=${TFVARS_FILE} -var=project_id=${PROJECT_ID} -var=region=${REGION} -var=image_tag=${imageTag} -var=git_commit=${GIT_COMMIT} -out=${PLAN_FILE}`
+        .withEnv(identityModeEnv)
         .allowExitCodes(2)
         .liveOutput(),
       show: tofu`-chdir=${d} show -json ${PLAN_FILE}`.withoutLoggingStdout(),
@@ -46,8 +51,10 @@ export function infraCommands(where: { dir: string } | { worktree: Var; tfvars: 
   const w = where.worktree;
   const f = where.tfvars;
   return {
+    outputRaw: (name) => tofu`-chdir=${w}/${INFRA_DIR} output -raw ${name}`,
     init: tofu`-chdir=${w}/${INFRA_DIR} init -input=false -backend-config=bucket=${STATE_BUCKET} -backend-config=prefix=${STATE_PREFIX}`,
     plan: tofu`-chdir=${w}/${INFRA_DIR} plan -input=false -detailed-exitcode -var-file=${f} -var=project_id=${PROJECT_ID} -var=region=${REGION} -var=image_tag=${imageTag} -var=git_commit=${GIT_COMMIT} -out=${PLAN_FILE}`
+      .withEnv(identityModeEnv)
       .allowExitCodes(2)
       .liveOutput(),
     show: tofu`-chdir=${w}/${INFRA_DIR} show -json ${PLAN_FILE}`.withoutLoggingStdout(),

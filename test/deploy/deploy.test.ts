@@ -28,7 +28,7 @@ test('a first deploy applies, migrates, routes, writes the outputs, verifies and
   const r = await ws.make('production-deploy', { YES: '1' });
   assert.equal(r.code, 0, r.all);
   assert.match(r.stdout, /Plan: \d+ to add, 0 to change, 0 to replace, 0 to destroy\./);
-  assert.match(r.stdout, /Deploy: done \(17 steps\)/);
+  assert.match(r.stdout, /Deploy: done \(18 steps\)/);
   assert.match(r.stdout, /Monthly cost estimate of the result:\n[\s\S]*total\s+\d+\.\d\d\s+USD per month/);
 
   const services = serving(ws.fakes.cloud());
@@ -60,9 +60,9 @@ test('running the same deploy again applies nothing and still verifies', async (
   const r = await ws.make('production-deploy', { YES: '1' });
   assert.equal(r.code, 0, r.all);
   assert.match(r.stdout, /Plan .* no changes: nothing to apply/);
-  assert.match(r.stdout, /skip \[\d+\/17\] Apply the plan .* nothing to apply/);
+  assert.match(r.stdout, /skip \[\d+\/18\] Apply the plan .* nothing to apply/);
   assert.equal(ws.fakes.calls('tofu').filter((c) => c.argv.includes('apply')).length, appliesBefore, 'tofu apply did not run again');
-  assert.match(r.stdout, /ok {3}\[\d+\/17\] Verify/);
+  assert.match(r.stdout, /ok {3}\[\d+\/18\] Verify/);
 });
 
 test('a second deploy while one holds the lock stops at once, naming the holder', async () => {
@@ -72,7 +72,7 @@ test('a second deploy while one holds the lock stops at once, naming the holder'
   const lock = liveObject(ws.fakes.cloud().buckets[BUCKET]!, 'mindmirror/production/deploy.lock');
   ws.fakes.seed((c) => delete c.buckets[BUCKET]!.objects['mindmirror/production/deploy.lock']);
   assert.notEqual(r.code, 0);
-  assert.match(r.stderr, /Step 3\/17 failed: Take the deploy lock/);
+  assert.match(r.stderr, /Step 3\/18 failed: Take the deploy lock/);
   assert.match(r.stderr, /another deploy or rollback holds the lock: alice@laptop deploying v0\.9\.0 since 2026-11-22T09:00:00Z/);
   assert.equal(ws.fakes.calls('tofu').filter((c) => c.argv.includes('plan')).length, plansBefore, 'nothing was planned');
   assert.equal(lock?.generation, held.generation, "someone else's lock is left alone");
@@ -84,7 +84,7 @@ test('when verification fails after apply, traffic goes back to the revisions th
   const r = await ws.make('production-deploy', { YES: '1', IMAGE_TAG: 'v2.0.0' });
   ws.health.status = 200;
   assert.notEqual(r.code, 0);
-  assert.match(r.stderr, /Step \d+\/17 failed: Verify \(deploy\.verify\)/);
+  assert.match(r.stderr, /Step \d+\/18 failed: Verify \(deploy\.verify\)/);
   assert.match(r.stdout, /gateway \/healthcheck\s+failed/);
   assert.match(r.stdout, /Only Cloud Run traffic was rolled back/);
   const afterRollback = serving(ws.fakes.cloud());

@@ -26,7 +26,7 @@ export function fakeModel(gatewayUrl: string, extraResources: Record<string, unk
   for (const s of catalog.services) {
     resources[`module.services["${s.name}"].google_cloud_run_v2_service.this`] = {
       type: 'google_cloud_run_v2_service',
-      attributes: { name: s.name, location: REGION, image: `${REGION}-docker.pkg.dev/${PROJECT}/services/${s.image}:\${var.image_tag}`, ingress: s.ingress === 'public' ? 'INGRESS_TRAFFIC_ALL' : 'INGRESS_TRAFFIC_INTERNAL_ONLY', labels: { 'git-commit': '${var.git_commit}' } },
+      attributes: { name: s.name, location: REGION, image: `${REGION}-docker.pkg.dev/${PROJECT}/services/${s.image}:\${var.image_tag}`, ingress: s.ingress === 'public' ? 'INGRESS_TRAFFIC_ALL' : 'INGRESS_TRAFFIC_INTERNAL_ONLY', labels: { 'git-commit': '${var.git_commit}' }, ...(s.name === 'gateway' ? { env: { CLIENT_INTERNAL_ID_MODE: '${var.client_internal_id_mode}' } } : {}) },
     };
   }
   for (const db of catalog.databases) {
@@ -37,13 +37,14 @@ export function fakeModel(gatewayUrl: string, extraResources: Record<string, unk
   }
   Object.assign(resources, extraResources);
   return {
-    variables: { project_id: {}, region: {}, image_tag: {}, git_commit: {}, alert_email: {} },
+    variables: { project_id: {}, region: {}, image_tag: {}, git_commit: {}, alert_email: {}, client_internal_id_mode: { default: 'ignore' } },
     resources,
     outputs: {
       gateway_url: { value: gatewayUrl },
       service_urls: { value: Object.fromEntries(catalog.services.map((s) => [s.name, `https://${s.name}-abc123xyz-uc.a.run.app`])) },
       image_tag: { value: '${var.image_tag}' },
       deployed_commit: { value: '${var.git_commit}' },
+      client_internal_id_mode: { value: '${var.client_internal_id_mode}' },
       redis_auth_string: { value: 'redis-auth-string-must-stay-hidden', sensitive: true },
     },
   };

@@ -11,7 +11,8 @@ import { loadModuleSource, type ModuleSource } from './hcl/parse.ts';
 import type { Rendered } from './hcl/render.ts';
 import { DEPLOY_VARS, INFRA, PRODUCTION, renderProduction } from './production.ts';
 
-const GIVEN_BY_DEPLOY = ['project_id', 'region', 'image_tag', 'git_commit'];
+// client_internal_id_mode: read back from the state by every plan (TF_VAR_), changed by make production-cutover.
+const GIVEN_BY_DEPLOY = ['project_id', 'region', 'image_tag', 'git_commit', 'client_internal_id_mode'];
 let production: Rendered;
 let root: ModuleSource;
 

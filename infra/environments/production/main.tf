@@ -153,17 +153,20 @@ module "gateway" {
   # TRUSTED_PROXY_HOPS: Cloud Run's front end appends the caller's address to X-Forwarded-For,
   # which the gateway's per-address rate limit reads.
   # GOOGLE_CLOUD_PROJECT: log lines of a traced request name their trace in this project.
+  # CLIENT_INTERNAL_ID_MODE: ignore until make production-cutover has seen 7 days without a
+  # client-sent identity header; every deploy keeps the mode production runs.
   env = merge(
     {
-      NODE_ENV             = "production"
-      IMAGE_TAG            = var.image_tag
-      SUPABASE_URL         = var.supabase_url
-      USERS_SERVICE_URL    = "${module.mesh_service["users-service"].uri}/graphql"
-      REDIS_URL            = "redis://${module.redis.host}:${module.redis.port}"
-      REDIS_PASSWORD_FILE  = "/secrets/redis-auth/value"
-      SUBGRAPH_ID_TOKENS   = "true"
-      TRUSTED_PROXY_HOPS   = "1"
-      GOOGLE_CLOUD_PROJECT = var.project_id
+      NODE_ENV                = "production"
+      IMAGE_TAG               = var.image_tag
+      SUPABASE_URL            = var.supabase_url
+      USERS_SERVICE_URL       = "${module.mesh_service["users-service"].uri}/graphql"
+      REDIS_URL               = "redis://${module.redis.host}:${module.redis.port}"
+      REDIS_PASSWORD_FILE     = "/secrets/redis-auth/value"
+      SUBGRAPH_ID_TOKENS      = "true"
+      TRUSTED_PROXY_HOPS      = "1"
+      GOOGLE_CLOUD_PROJECT    = var.project_id
+      CLIENT_INTERNAL_ID_MODE = var.client_internal_id_mode
     },
     lookup(var.service_env, "gateway", {}),
   )

@@ -20,6 +20,11 @@ output "deployed_commit" {
   value       = var.git_commit
 }
 
+output "client_internal_id_mode" {
+  description = "The gateway's CLIENT_INTERNAL_ID_MODE; every deploy reads it back so a cutover stays in place."
+  value       = var.client_internal_id_mode
+}
+
 output "gateway_url" {
   description = "Public URL of the gateway."
   value       = module.gateway.uri

@@ -42,6 +42,17 @@ variable "git_commit" {
   }
 }
 
+variable "client_internal_id_mode" {
+  description = "What the gateway does with an identity header a client sends: ignore (drop, log, count) or reject (400). The deploy keeps the mode production runs (TF_VAR_client_internal_id_mode from the state's output); make production-cutover changes it."
+  type        = string
+  default     = "ignore"
+
+  validation {
+    condition     = contains(["ignore", "reject"], var.client_internal_id_mode)
+    error_message = "client_internal_id_mode must be ignore or reject."
+  }
+}
+
 variable "supabase_url" {
   description = "URL of the production Supabase project; the gateway fetches its signing keys from it."
   type        = string

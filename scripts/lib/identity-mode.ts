@@ -1,0 +1,56 @@
+// What the gateway does with an identity header a client sends (CLIENT_INTERNAL_ID_MODE): ignore
+// or reject. Production remembers it in the state (output client_internal_id_mode), and every
+// plan passes it back as TF_VAR_client_internal_id_mode, so a deploy, a rollback or a cost
+// estimate never silently undoes a cutover. An environment variable rather than -var: a
+// configuration from before the variable existed (a rollback to an old commit) ignores it
+// instead of failing on an undeclared variable.
+
+import { runtimeVar, type Command } from './command.ts';
+import type { VarSpec } from './env-schema.ts';
+import type { Step } from './runbook.ts';
+import { StepFailure } from './runbook.ts';
+
+export const MODES = ['ignore', 'reject'] as const;
+export type IdentityMode = (typeof MODES)[number];
+
+/** The gateway's own default, and what a state without the output runs. */
+export const DEFAULT_MODE: IdentityMode = 'ignore';
+
+export const IDENTITY_MODE = runtimeVar('CLIENT_INTERNAL_ID_MODE');
+export const identityModeEnv = { TF_VAR_client_internal_id_mode: IDENTITY_MODE };
+
+export const checkMode = (v: string) => ((MODES as readonly string[]).includes(v) ? null : 'expected ignore or reject');
+
+/** The deploy's parameter: set only by make production-cutover (or by hand, with the same effect). */
+export const IDENTITY_MODE_PARAM: VarSpec = {
+  name: 'CLIENT_INTERNAL_ID_MODE',
+  description: 'Switch the gateway to ignore or reject client-sent identity headers in this deploy (make production-cutover sets it); unset keeps the mode production runs.',
+  example: '',
+  check: checkMode,
+};
+
+/** `tofu output` of an initialised configuration directory (the repository's, or a rollback worktree's). */
+export const readDeployedMode = (output: (name: string) => Command) => output('client_internal_id_mode').captureInto(IDENTITY_MODE).allowExitCodes(1);
+
+/** A step that fills IDENTITY_MODE: the parameter when given, else what the state records, else the default. */
+export function keepIdentityModeStep(read: Command): Step {
+  return {
+    id: 'identity-mode',
+    title: 'Keep the identity header mode production runs',
+    commands: [read],
+    async run(ctx) {
+      const asked = ctx.config.get('CLIENT_INTERNAL_ID_MODE');
+      if (asked) {
+        ctx.setValue(IDENTITY_MODE, asked);
+        return { note: `${asked} (asked for)` };
+      }
+      const r = await ctx.run(read);
+      if (r.exitCode === 0 && ctx.value(IDENTITY_MODE)) return { note: ctx.value(IDENTITY_MODE) };
+      if (/Output "client_internal_id_mode" not found|no outputs/i.test(r.stderr + r.stdout) || (r.exitCode === 0 && !ctx.value(IDENTITY_MODE))) {
+        ctx.setValue(IDENTITY_MODE, DEFAULT_MODE);
+        return { note: `${DEFAULT_MODE} (the state records no mode yet)` };
+      }
+      throw new StepFailure(`could not read the mode production runs from the state: ${r.stderr.trim().split('\n').pop() ?? `exit ${r.exitCode}`}`, r);
+    },
+  };
+}
