@@ -8,6 +8,7 @@ import { Kind, OperationTypeNode, parse, type DocumentNode } from 'graphql';
 import type { LogLevel } from '@graphql-hive/gateway';
 import { isTypeAndField } from './internal-fields.ts';
 import { DEFAULTS, isProduction, type GatewayOptions } from './options.ts';
+import { TRACE_EXPORTERS } from './tracing.ts';
 import { isDocumentHash, readTrustedDocuments } from './trusted-documents.ts';
 
 /** The variables the gateway reads, for documentation and for "did you mean" hints. */
@@ -20,6 +21,7 @@ export const GATEWAY_ENV_VARS = [
   'TRUSTED_DOCUMENTS_FILE', 'REQUIRE_TRUSTED_DOCUMENTS', 'INTERNAL_FIELDS',
   'MAX_REQUEST_BYTES', 'MAX_BATCH_OPERATIONS', 'MAX_DOCUMENT_CHARACTERS', 'MAX_TOKENS', 'MAX_DEPTH', 'MAX_ALIASES', 'MAX_DIRECTIVES', 'MAX_COST',
   'RATE_LIMIT_WINDOW_SECONDS', 'RATE_LIMIT_PER_USER', 'RATE_LIMIT_BURST_PER_USER', 'RATE_LIMIT_PER_ADDRESS', 'RATE_LIMIT_KEY_PREFIX', 'TRUSTED_PROXY_HOPS', 'GOOGLE_CLOUD_PROJECT',
+  'TRACE_EXPORTER', 'TRACE_SAMPLE_RATIO', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
 ] as const;
 
 const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error'];
@@ -42,6 +44,15 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): ParsedEnvironment {
     if (v === undefined) return undefined;
     if (!/^\d+$/.test(v)) {
       problems.push(`${name}="${v}" is not valid: expected a whole number. Set ${name} to digits only, e.g. ${name}=${exampleNumber(name)}.`);
+      return undefined;
+    }
+    return Number(v);
+  };
+  const ratio = (name: string): number | undefined => {
+    const v = text(name);
+    if (v === undefined) return undefined;
+    if (!/^(0(\.\d+)?|1(\.0+)?)$/.test(v)) {
+      problems.push(`${name}="${v}" is not valid: expected a number from 0 to 1, e.g. ${name}=0.1 (a tenth of requests).`);
       return undefined;
     }
     return Number(v);
@@ -112,6 +123,9 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): ParsedEnvironment {
     subgraphIdTokens: flag('SUBGRAPH_ID_TOKENS'),
     gceMetadataHost: text('GCE_METADATA_HOST'),
     googleCloudProject: text('GOOGLE_CLOUD_PROJECT'),
+    traceExporter: text('TRACE_EXPORTER') as GatewayOptions['traceExporter'],
+    traceSampleRatio: ratio('TRACE_SAMPLE_RATIO'),
+    traceEndpoint: text('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'),
     imageTag: text('IMAGE_TAG'),
     nodeEnv: text('NODE_ENV'),
     logLevel: LOG_LEVELS.includes(logLevel as LogLevel) ? (logLevel as LogLevel) : undefined,
@@ -248,6 +262,16 @@ export function problemsWith(options: GatewayOptions): string[] {
   if (options.googleCloudProject !== undefined && !/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/.test(options.googleCloudProject)) {
     problems.push(`GOOGLE_CLOUD_PROJECT="${options.googleCloudProject}" is not valid: expected a project id such as mindmirror-prod (6-30 lowercase letters, digits and hyphens).`);
   }
+  if (options.traceExporter !== undefined && !TRACE_EXPORTERS.includes(options.traceExporter)) {
+    problems.push(`TRACE_EXPORTER="${String(options.traceExporter)}" is not valid: expected ${TRACE_EXPORTERS.join(', ')}.`);
+  }
+  if (options.traceExporter === 'cloud-trace' && options.googleCloudProject === undefined) {
+    problems.push('TRACE_EXPORTER=cloud-trace needs GOOGLE_CLOUD_PROJECT (the project whose Cloud Trace receives the spans): set it, or TRACE_EXPORTER=off.');
+  }
+  if (options.traceSampleRatio !== undefined && !(options.traceSampleRatio >= 0 && options.traceSampleRatio <= 1)) {
+    problems.push(`TRACE_SAMPLE_RATIO=${String(options.traceSampleRatio)} is not valid: expected a number from 0 to 1.`);
+  }
+  if (options.traceEndpoint !== undefined) checkUrl(problems, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', options.traceEndpoint, { https: production });
   if (options.gceMetadataHost !== undefined && !/^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(options.gceMetadataHost)) {
     problems.push(`GCE_METADATA_HOST="${options.gceMetadataHost}" is not valid: expected host or host:port without a scheme, e.g. metadata.google.internal or 127.0.0.1:8080.`);
   }

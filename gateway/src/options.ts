@@ -1,6 +1,7 @@
 // The gateway's settings as an object: one field per environment variable (see config.ts for the
 // variables and docs/infrastructure/gateway-auth.md for what each one does), plus defaults.
 
+import type { TraceExporterKind } from './tracing.ts';
 import type { LogLevel } from '@graphql-hive/gateway';
 import type { ClientInternalIdMode } from './authenticate.ts';
 import type { LogSink } from './log.ts';
@@ -81,6 +82,12 @@ export interface GatewayOptions {
   supergraph?: string;
   /** GOOGLE_CLOUD_PROJECT: names the trace in log lines of traced requests (Cloud Run: set by infra). */
   googleCloudProject?: string;
+  /** TRACE_EXPORTER: off (default), console, or cloud-trace (needs GOOGLE_CLOUD_PROJECT; production sets it). */
+  traceExporter?: TraceExporterKind;
+  /** TRACE_SAMPLE_RATIO: share of requests traced that Cloud Run did not sample (0..1). */
+  traceSampleRatio?: number;
+  /** OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: where spans go (default Google's OTLP endpoint for Cloud Trace). */
+  traceEndpoint?: string;
   /** HIVE_CDN_ENDPOINT */
   hiveCdnEndpoint?: string;
   /** HIVE_CDN_KEY */
@@ -116,6 +123,7 @@ export const DEFAULTS = {
   unregisteredCacheTtlSeconds: 5,
   clientInternalIdMode: 'ignore' as ClientInternalIdMode,
   supergraphPollSeconds: 60,
+  traceSampleRatio: 0.1,
   gceMetadataHost: 'metadata.google.internal',
   imageTag: 'dev',
   logLevel: 'info' as LogLevel,

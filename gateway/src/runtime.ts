@@ -40,6 +40,8 @@ export interface RuntimeParts {
   mergeIdenticalSubgraphRequests: boolean;
   /** false leaves the protections out: the benchmark's baseline only. */
   protections: boolean;
+  /** Hive's OpenTelemetry plugin when spans are exported (tracing.ts); it then propagates the trace itself. */
+  tracing: GatewayPlugin | null;
 }
 
 export function createRuntime(parts: RuntimeParts): GatewayRuntime {
@@ -50,8 +52,10 @@ export function createRuntime(parts: RuntimeParts): GatewayRuntime {
   const requireTrusted = options.requireTrustedDocuments === true;
 
   const plugins: GatewayPlugin[] = [
-    // Before identity, whose subgraph headers build on the ones set here.
-    useTraceparentPropagation(),
+    // First, so its spans cover every later hook; it passes its own span's context to subgraphs.
+    // Without it, Cloud Run's traceparent is passed on as received (before identity, whose
+    // subgraph headers build on the ones set here).
+    parts.tracing ?? useTraceparentPropagation(),
     ...(identity
       ? [useGatewayIdentity({ authenticator: identity.authenticator, identities: identity.identities, idTokens: identity.idTokens, signedIn: parts.trustedDocuments ? signedIn : undefined })]
       : []),

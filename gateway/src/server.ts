@@ -21,6 +21,7 @@ import { createRuntime, GRAPHQL_PATH } from './runtime.ts';
 import { readTrustedDocuments } from './trusted-documents.ts';
 import { attachWebSocketEndpoint } from './websocket.ts';
 import { parseTraceparent, requestTrace } from './trace-context.ts';
+import { CLOUD_TRACE_OTLP_ENDPOINT, setupTracing } from './tracing.ts';
 
 export type { GatewayOptions } from './options.ts';
 
@@ -44,6 +45,8 @@ export interface GatewayInternals {
   mergeIdenticalSubgraphRequests?: boolean;
   /** How often a Redis outage is logged again while it lasts (default a minute; tests shorten it). */
   redisStillDownLogMs?: number;
+  /** How long spans wait to be exported in a batch (default 5 s; tests shorten it). */
+  traceBatchDelayMs?: number;
 }
 
 export class GatewayConfigError extends Error {
@@ -110,6 +113,20 @@ export async function startGateway(options: GatewayOptions, internals: GatewayIn
     trustedDocuments,
     mergeIdenticalSubgraphRequests: internals.mergeIdenticalSubgraphRequests === true,
     protections: internals.protections !== false,
+    tracing: setupTracing(
+      {
+        // Off unless asked: a developer's shell often has GOOGLE_CLOUD_PROJECT set, and a local
+        // gateway must not start sending spans to Google because of it. infra/ asks for cloud-trace.
+        exporter: options.traceExporter ?? 'off',
+        sampleRatio: options.traceSampleRatio ?? DEFAULTS.traceSampleRatio,
+        projectId: options.googleCloudProject,
+        endpoint: options.traceEndpoint ?? CLOUD_TRACE_OTLP_ENDPOINT,
+        metadataHost: options.gceMetadataHost ?? DEFAULTS.gceMetadataHost,
+        serviceVersion: version,
+        batchDelayMs: internals.traceBatchDelayMs,
+      },
+      log,
+    ),
   });
   const maxRequestBytes = options.maxRequestBytes ?? DEFAULTS.maxRequestBytes;
   const overLimit = internals.protections === false ? undefined : refuseKnownOverLimit(rateLimiter, burstLimiter, rateLimits, refusals);

@@ -2,6 +2,7 @@
 // deadline; anything but a clear answer is an error, so the caller fails closed.
 
 import type { GatewayMetrics } from './metrics.ts';
+import { context, propagation } from '@opentelemetry/api';
 import { requestTrace } from './trace-context.ts';
 
 export const DEFAULT_USERS_LOOKUP_QUERY =
@@ -48,9 +49,11 @@ export function createUsersLookup(options: UsersLookupOptions): UsersLookup {
 
   async function ask(supabaseId: string): Promise<string | null> {
     const extra: Record<string, string> = { ...(options.headers ? await options.headers() : {}) };
-    // The lookup is part of the request being traced: users_service's span joins its trace.
+    // The lookup is part of the request being traced: users_service's span joins its trace, under
+    // the gateway's own span when spans are exported (tracing.ts), else under Cloud Run's.
+    propagation.inject(context.active(), extra);
     const trace = requestTrace.getStore();
-    if (trace) extra['traceparent'] = trace.traceparent;
+    if (trace && !extra['traceparent']) extra['traceparent'] = trace.traceparent;
     const response = await fetch(options.url, {
       method: 'POST',
       headers: { ...extra, 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json' },

@@ -182,6 +182,16 @@ export function estimateMonthlyCost(plan: PlanJson, table: PriceTable): Estimate
     items.push({ item: 'Cloud Run requests (services and migration jobs)', monthly: cpu + mem + req, basis: `${requests} requests x ${hops} hops x ${use('request_seconds')} s, after the free allotment` });
   }
 
+  // Spans the services export themselves (TRACE_EXPORTER=cloud-trace), at their sampling ratio.
+  for (const r of planned.filter((x) => x.type === 'google_cloud_run_v2_service')) {
+    const env = new Map(((r.change.after!['template'] as { containers?: { env?: { name: string; value?: string }[] }[] }[] | undefined)?.[0]?.containers?.[0]?.env ?? []).map((e) => [e.name, e.value]));
+    if (env.get('TRACE_EXPORTER') !== 'cloud-trace') continue;
+    const ratio = Number(env.get('TRACE_SAMPLE_RATIO') ?? 1);
+    const spans = use('requests_per_month') * ratio * use('spans_per_traced_request');
+    const monthly = Math.max(0, spans / 1e6 - price('cloud_trace_free_million_spans')) * price('cloud_trace_million_spans');
+    items.push({ item: `Cloud Trace spans (${String(r.change.after!['name'])})`, monthly, basis: `${use('requests_per_month')} requests x ${ratio} sampled x ${use('spans_per_traced_request')} spans, ${price('cloud_trace_free_million_spans')} million free` });
+  }
+
   const secrets = planned.filter((r) => r.type === 'google_secret_manager_secret').length;
   if (secrets > 0) {
     const versions = Math.max(0, secrets - price('secret_free_active_versions'));

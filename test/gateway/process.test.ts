@@ -164,3 +164,22 @@ test('the compiled entry (the container image) serves from the environment and d
     gateway.child.kill('SIGKILL');
   }
 });
+
+test('TRACE_EXPORTER=console writes the spans of a request Cloud Run sampled to stdout (the compiled entry)', async () => {
+  const gateway = await startProcess([join(buildDir, 'gateway.mjs')], buildDir, {
+    SUPABASE_URL: stack.issuer.url,
+    USERS_SERVICE_URL: stack.mesh.usersUrl,
+    SUPERGRAPH: stack.supergraphPath,
+    TRACE_EXPORTER: 'console',
+  });
+  try {
+    const traceId = randomUUID().replace(/-/g, '');
+    const res = await postGraphQL(`${gateway.url}/graphql`, { query: '{ me { internalId } }' }, { traceparent: `00-${traceId}-${'ab'.repeat(8)}-01` });
+    assert.equal(res.status, 401);
+    const deadline = Date.now() + 5_000;
+    while (!gateway.output().includes(traceId) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.match(gateway.output(), new RegExp(`traceId: '${traceId}'`), gateway.output().slice(-2000));
+  } finally {
+    gateway.child.kill('SIGKILL');
+  }
+});

@@ -149,10 +149,15 @@ module "gateway" {
   deletion_protection = var.deletion_protection
   labels              = local.service_labels
 
+  # cloudtrace.agent: the gateway exports its own spans (TRACE_EXPORTER below).
+  service_account_roles = ["roles/logging.logWriter", "roles/monitoring.metricWriter", "roles/cloudtrace.agent"]
+
   # REDIS_PASSWORD_FILE: the redis-auth secret's mount, under the name the gateway reads.
   # TRUSTED_PROXY_HOPS: Cloud Run's front end appends the caller's address to X-Forwarded-For,
   # which the gateway's per-address rate limit reads.
   # GOOGLE_CLOUD_PROJECT: log lines of a traced request name their trace in this project.
+  # TRACE_EXPORTER, TRACE_SAMPLE_RATIO: the gateway's spans go to Cloud Trace; requests Cloud Run
+  # sampled are always traced, the others at this ratio.
   # CLIENT_INTERNAL_ID_MODE: ignore until make production-cutover has seen 7 days without a
   # client-sent identity header; every deploy keeps the mode production runs.
   env = merge(
@@ -167,6 +172,8 @@ module "gateway" {
       TRUSTED_PROXY_HOPS      = "1"
       GOOGLE_CLOUD_PROJECT    = var.project_id
       CLIENT_INTERNAL_ID_MODE = var.client_internal_id_mode
+      TRACE_EXPORTER          = "cloud-trace"
+      TRACE_SAMPLE_RATIO      = tostring(var.trace_sample_ratio)
     },
     lookup(var.service_env, "gateway", {}),
   )

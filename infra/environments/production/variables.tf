@@ -53,6 +53,17 @@ variable "client_internal_id_mode" {
   }
 }
 
+variable "trace_sample_ratio" {
+  description = "Share of gateway requests traced that Cloud Run did not sample itself (0 to 1); those Cloud Run sampled are always traced. Spans beyond Cloud Trace's free 2.5 million a month cost 0.20 USD per million."
+  type        = number
+  default     = 0.1
+
+  validation {
+    condition     = var.trace_sample_ratio >= 0 && var.trace_sample_ratio <= 1
+    error_message = "trace_sample_ratio must be between 0 and 1."
+  }
+}
+
 variable "supabase_url" {
   description = "URL of the production Supabase project; the gateway fetches its signing keys from it."
   type        = string

@@ -1,5 +1,6 @@
-// A stand-in for the Cloud Run metadata server's identity endpoint: it insists on the
-// Metadata-Flavor header like the real one and mints real RS256 ID tokens for any audience.
+// A stand-in for the Cloud Run metadata server's identity and token endpoints: it insists on the
+// Metadata-Flavor header like the real one, mints real RS256 ID tokens for any audience, and hands
+// out access tokens of the instance's service account.
 
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,6 +10,7 @@ import { createSigningKey, type SigningKey } from './issuer.ts';
 export class TestMetadataServer {
   readonly requests: { audience: string | null; format: string | null; flavor: string | undefined }[] = [];
   lifetimeSeconds = 3600;
+  accessTokensIssued = 0;
   failWith: number | undefined;
 
   private constructor(
@@ -23,8 +25,14 @@ export class TestMetadataServer {
       const url = new URL(req.url ?? '/', 'http://metadata');
       const flavor = req.headers['metadata-flavor'] as string | undefined;
       self!.requests.push({ audience: url.searchParams.get('audience'), format: url.searchParams.get('format'), flavor });
+      if (flavor !== 'Google' && url.pathname.startsWith('/computeMetadata/')) return void res.writeHead(403).end('Missing Metadata-Flavor:Google header.');
+      if (url.pathname === '/computeMetadata/v1/instance/service-accounts/default/token') {
+        // An OAuth access token of the instance's service account, in the metadata server's JSON shape.
+        self!.accessTokensIssued++;
+        const body = { access_token: `ya29.metadata-token-${self!.accessTokensIssued}`, expires_in: self!.lifetimeSeconds, token_type: 'Bearer' };
+        return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      }
       if (url.pathname !== '/computeMetadata/v1/instance/service-accounts/default/identity') return void res.writeHead(404).end();
-      if (flavor !== 'Google') return void res.writeHead(403).end('Missing Metadata-Flavor:Google header.');
       if (self!.failWith) return void res.writeHead(self!.failWith).end();
       const audience = url.searchParams.get('audience');
       if (!audience) return void res.writeHead(400).end('audience required');
