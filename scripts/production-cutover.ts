@@ -7,11 +7,10 @@ import { make } from './lib/cli.ts';
 import { isTrue } from './lib/confirm.ts';
 import { configVar, runtimeVar } from './lib/command.ts';
 import { runIfMain } from './lib/engine.ts';
-import { checkMode, IDENTITY_MODE, readDeployedMode } from './lib/identity-mode.ts';
+import { checkMode, IDENTITY_MODE, lastClientIdentityHeader, readDeployedMode } from './lib/identity-mode.ts';
 import { repoInfra } from './lib/infra.ts';
 import { apiFailure, parsePromResponse, queryCommands, readAccessToken } from './lib/monitoring.ts';
 import { defineRunbook, StepFailure, type StepContext } from './lib/runbook.ts';
-import { lastClientIdentityHeader } from './production-status.ts';
 
 const DEPLOYED_IMAGE_TAG = runtimeVar('DEPLOYED_IMAGE_TAG');
 const readImageTag = repoInfra.outputRaw('image_tag').captureInto(DEPLOYED_IMAGE_TAG);

@@ -5,7 +5,6 @@
 // shown as unknown with the reason. Exit 0 when every source was read, 1 when one was not (the
 // screen is still printed), 2 on bad configuration. JSON=1 prints the same as one JSON document.
 
-import { gcloud } from './lib/cli.ts';
 import { listRevisions, listServices, parseServiceList } from './lib/cloud-run.ts';
 import type { Command } from './lib/command.ts';
 import type { CommandResult } from './lib/exec.ts';
@@ -23,12 +22,10 @@ import {
   WINDOW,
   type Sample,
 } from './lib/monitoring.ts';
+import { lastClientIdentityHeader } from './lib/identity-mode.ts';
 import { defineRunbook, StepFailure, type StepContext } from './lib/runbook.ts';
 import { listRemoteBackups, remoteIds } from './lib/state-backups.ts';
 import { identityFigure, newestBackup, p95ByService, renderStatus, requestFigures, unreadable, type ServiceRow, type Sourced, type StatusReport } from './lib/status-report.ts';
-
-/** The newest gateway log line saying a client sent an identity header (30 days of logs are kept). */
-export const lastClientIdentityHeader = gcloud`logging read ${'resource.type="cloud_run_revision" AND resource.labels.service_name="gateway" AND jsonPayload.event="client_identity_header"'} --project ${PROJECT_ID} --freshness=30d --limit=1 --format=${'value(timestamp)'}`;
 
 const SOURCES = {
   services: 'Cloud Run (gcloud run services list, revisions list)',

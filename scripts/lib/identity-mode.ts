@@ -5,7 +5,9 @@
 // configuration from before the variable existed (a rollback to an old commit) ignores it
 // instead of failing on an undeclared variable.
 
+import { gcloud } from './cli.ts';
 import { runtimeVar, type Command } from './command.ts';
+import { PROJECT_ID } from './gcp.ts';
 import type { VarSpec } from './env-schema.ts';
 import type { Step } from './runbook.ts';
 import { StepFailure } from './runbook.ts';
@@ -18,6 +20,9 @@ export const DEFAULT_MODE: IdentityMode = 'ignore';
 
 export const IDENTITY_MODE = runtimeVar('CLIENT_INTERNAL_ID_MODE');
 export const identityModeEnv = { TF_VAR_client_internal_id_mode: IDENTITY_MODE };
+
+/** The newest gateway log line saying a client sent an identity header (30 days of logs are kept). */
+export const lastClientIdentityHeader = gcloud`logging read ${'resource.type="cloud_run_revision" AND resource.labels.service_name="gateway" AND jsonPayload.event="client_identity_header"'} --project ${PROJECT_ID} --freshness=30d --limit=1 --format=${'value(timestamp)'}`;
 
 export const checkMode = (v: string) => ((MODES as readonly string[]).includes(v) ? null : 'expected ignore or reject');
 
