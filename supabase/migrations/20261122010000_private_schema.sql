@@ -1,3 +1,7 @@
+-- Fail fast rather than queue Auth behind this migration (see supabase/README.md).
+set local lock_timeout = '3s';
+set local statement_timeout = '60s';
+
 -- The private schema holds what the Data API must never expose: security definer functions
 -- and trigger functions. It is not listed in [api] schemas in config.toml.
 --

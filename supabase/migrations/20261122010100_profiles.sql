@@ -1,3 +1,7 @@
+-- Fail fast rather than queue Auth behind this migration (see supabase/README.md).
+set local lock_timeout = '3s';
+set local statement_timeout = '60s';
+
 -- One profile row per user. The user creates, reads and edits their own; it goes away with
 -- the account (on delete cascade), never on its own.
 

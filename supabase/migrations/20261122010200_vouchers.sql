@@ -1,3 +1,7 @@
+-- Fail fast rather than queue Auth behind this migration (see supabase/README.md).
+set local lock_timeout = '3s';
+set local statement_timeout = '60s';
+
 -- Alpha invitations. An admin (service_role) issues a voucher to an invited email; the user
 -- signed in with that email can see it and redeem it once, through private.redeem_voucher
 -- (next migration), which records who redeemed it.
@@ -50,7 +54,7 @@ grant select, insert, update, delete on table public.voucher_redemptions to serv
 drop policy if exists vouchers_select_invited on public.vouchers;
 create policy vouchers_select_invited on public.vouchers
   for select to authenticated
-  using (email = (select lower(auth.jwt() ->> 'email')));
+  using (email = lower((select auth.jwt()) ->> 'email'));
 
 drop policy if exists voucher_redemptions_select_own on public.voucher_redemptions;
 create policy voucher_redemptions_select_own on public.voucher_redemptions

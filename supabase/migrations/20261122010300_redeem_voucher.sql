@@ -1,3 +1,7 @@
+-- Fail fast rather than queue Auth behind this migration (see supabase/README.md).
+set local lock_timeout = '3s';
+set local statement_timeout = '60s';
+
 -- Redeeming a voucher: one atomic function, so the checks and the two writes cannot be
 -- separated or raced. It runs as its owner (security definer) because users have no write
 -- grants on vouchers or voucher_redemptions; hence the unexposed schema and the empty

@@ -69,6 +69,7 @@ function configProblems(config: Table): string[] {
   if (at(config, 'db.seed.enabled') !== false) problems.push('db.seed.enabled: production is never seeded');
   const schemas = at(config, 'api.schemas');
   if (Array.isArray(schemas) && schemas.includes('private')) problems.push('api.schemas: private must not be exposed');
+  if (Array.isArray(schemas) && schemas.includes('graphql_public')) problems.push('api.schemas: graphql_public must not be exposed (pg_graphql would describe every table to any signed-in user)');
   problems.push(...secretLikeValues(config));
   return problems;
 }

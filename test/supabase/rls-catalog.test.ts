@@ -109,3 +109,11 @@ test('subqueries are stripped with their nesting and quoted parentheses; calls o
   assert.deepEqual(unwrappedAuthCalls("((user_id = auth.uid()) OR (x = ( SELECT auth.uid() AS uid)))"), ['auth.uid()']);
   assert.deepEqual(unwrappedAuthCalls(null), []);
 });
+
+test('a policy Supabase\'s Performance Advisor would flag (the select wraps lower(), not auth.jwt()) is reported; the advisor\'s own form is not', async () => {
+  const flagged = await problemsAfter(`alter policy vouchers_select_invited on public.vouchers using (email = (select lower(auth.jwt() ->> 'email')))`);
+  assert.deepEqual(flagged, [
+    "public.vouchers policy vouchers_select_invited: using reads auth.jwt() in a form Supabase's Performance Advisor flags (auth_rls_initplan); write (select auth.jwt()) itself, e.g. lower((select auth.jwt()) ->> 'email')",
+  ]);
+  assert.deepEqual(await problemsAfter(`alter policy vouchers_select_invited on public.vouchers using (email = lower((select auth.jwt()) ->> 'email'))`), []);
+});

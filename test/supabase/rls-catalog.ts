@@ -85,6 +85,20 @@ interface FunctionRow {
 }
 
 /** Every violation of the RLS rules in the given schemas, each naming its fix. */
+const ADVISOR_AUTH_CALLS = ['auth.uid()', 'auth.jwt()', 'auth.role()', 'auth.email()'];
+
+/**
+ * The text test of Supabase's Performance Advisor (splinter lint 0003, auth_rls_initplan): a call
+ * counts as once per statement only when the deparsed policy says `select auth.x()` right there.
+ * `(select lower(auth.jwt() ->> 'email'))` runs once too, but the advisor still warns about it,
+ * and a warning the team learns to ignore hides the next real one.
+ */
+export function advisorInitplanWarnings(expression: string | null): string[] {
+  if (!expression) return [];
+  const lower = expression.toLowerCase();
+  return ADVISOR_AUTH_CALLS.filter((call) => lower.includes(call) && !lower.includes(`select ${call}`));
+}
+
 export async function findRlsProblems(client: pg.ClientBase, schemas: string[], privateSchemas: string[] = ['private']): Promise<string[]> {
   const problems: string[] = [];
 
@@ -119,6 +133,13 @@ export async function findRlsProblems(client: pg.ClientBase, schemas: string[], 
     for (const [clause, expression] of [['using', p.qual], ['with check', p.with_check]] as const) {
       for (const call of new Set(unwrappedAuthCalls(expression))) {
         problems.push(`${p.table} policy ${p.policy}: ${clause} calls ${call} once per row; write (select ${call}) so it runs once per statement`);
+      }
+    }
+    for (const [clause, expression] of [['using', p.qual], ['with check', p.with_check]] as const) {
+      // A call already reported as running per row is not reported twice.
+      const perRow = new Set(unwrappedAuthCalls(expression));
+      for (const call of advisorInitplanWarnings(expression).filter((c) => !perRow.has(c))) {
+        problems.push(`${p.table} policy ${p.policy}: ${clause} reads ${call} in a form Supabase's Performance Advisor flags (auth_rls_initplan); write (select ${call}) itself, e.g. lower((select auth.jwt()) ->> 'email')`);
       }
     }
     if (p.roles.includes('public')) {
