@@ -3,14 +3,14 @@
 // project's URL and API keys in Secret Manager. Every command names the project itself
 // (--remote), so nothing depends on a `supabase link` left in the working copy.
 
-import { supabase } from './lib/cli.ts';
+import { curl, supabase } from './lib/cli.ts';
 import { configVar } from './lib/command.ts';
 import type { CommandResult } from './lib/exec.ts';
 import { runIfMain } from './lib/engine.ts';
 import { SUPABASE_ACCESS_TOKEN, SUPABASE_DB_PASSWORD, SUPABASE_PROJECT_REF } from './lib/gcp.ts';
 import { isTrue } from './lib/confirm.ts';
 import { SUPABASE_SECRETS } from './lib/outputs.ts';
-import { defineRunbook, StepFailure } from './lib/runbook.ts';
+import { defineRunbook, StepFailure, type Step } from './lib/runbook.ts';
 import { secretCommands, storeIfChanged } from './lib/secret-versions.ts';
 import { renderTable } from './lib/table.ts';
 
@@ -27,6 +27,38 @@ const authDiff = supabase`config diff --remote=${SUPABASE_PROJECT_REF} --exit-co
 const authPush = supabase`config push --remote=${SUPABASE_PROJECT_REF} --yes`.withEnv(authEnv).liveOutput();
 const apiKeys = supabase`projects api-keys --remote=${SUPABASE_PROJECT_REF} --reveal --output-format json`.withEnv(apiEnv).secretStdout().withoutLoggingStdout();
 const storedSecrets = SUPABASE_SECRETS.map(secretCommands);
+// The project's auth settings as the Management API reports them; they hold secrets (SMTP, hooks),
+// so the answer is neither logged nor shown: only password_hibp_enabled is read from it.
+export const authSettings = curl`--fail-with-body --silent --show-error --max-time 15 -H @- https://api.supabase.com/v1/projects/${SUPABASE_PROJECT_REF}/config/auth`
+  .withStdin(SUPABASE_ACCESS_TOKEN, 'Authorization: Bearer %s')
+  .secretStdout()
+  .withoutLoggingStdout();
+
+export const LEAKED_PASSWORDS_FIX =
+  'turn it on in the dashboard: Authentication > Attack Protection (Providers > Email on older dashboards) > Prevent use of leaked passwords (a Pro plan feature; it is not in config.toml)';
+
+/**
+ * Leaked-password protection (HaveIBeenPwned) cannot be set from config.toml, so it is checked:
+ * a warning, not a failure, because it needs a paid plan and changes nothing else here.
+ */
+export const leakedPasswordsStep: Step = {
+  id: 'leaked-passwords',
+  title: 'Check leaked-password protection',
+  commands: [authSettings],
+  async run(ctx) {
+    const r = await ctx.attempt(authSettings);
+    if (!r.ok) return { status: 'warn', note: `unknown: the Management API answered ${r.stderr.trim().split('\n').pop() || `exit ${r.exitCode}`}; check it in the dashboard` };
+    let enabled: unknown;
+    try {
+      enabled = (JSON.parse(r.stdout) as { password_hibp_enabled?: unknown }).password_hibp_enabled;
+    } catch {
+      return { status: 'warn', note: 'unknown: the Management API answered something that is not JSON; check it in the dashboard' };
+    }
+    if (enabled === true) return { note: 'on' };
+    ctx.print(`Leaked-password protection is off: ${LEAKED_PASSWORDS_FIX}.`);
+    return { status: 'warn', note: 'off' };
+  },
+};
 
 /** Migration files `db push --dry-run` would apply (it lists them on stderr). */
 export function parsePending(result: CommandResult): string[] {
@@ -103,6 +135,7 @@ export const supabaseProject = defineRunbook({
         return isTrue(ctx.config.get('SUPABASE_CONFIG_PUSH')) ? null : 'differs: review the diff, then run again with SUPABASE_CONFIG_PUSH=1';
       },
     },
+    leakedPasswordsStep,
     {
       id: 'api-keys',
       title: 'Read the project’s API keys',

@@ -4,12 +4,8 @@
 // PromQL forms the status screen uses over series a test seeds (anything else is a 400, as a bad
 // query is), checks the bearer token gcloud printed, and serves the open-alerts list.
 
-import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:https';
-import { join } from 'node:path';
-import { tempDir } from '../helpers/process.ts';
 import { FAKE_ACCESS_TOKEN } from './gcloud.ts';
+import { startFakeHttpsApi } from './https-api.ts';
 
 export interface Series {
   name: string;
@@ -103,19 +99,10 @@ function histogramQuantile(q: number, buckets: Vector): Vector {
   return out;
 }
 
-function certificate(dir: string): { key: string; cert: string; certFile: string } {
-  const keyFile = join(dir, 'key.pem');
-  const certFile = join(dir, 'cert.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=monitoring.googleapis.com', '-addext', 'subjectAltName=DNS:monitoring.googleapis.com'], { stdio: 'ignore' });
-  return { key: readFileSync(keyFile, 'utf8'), cert: readFileSync(certFile, 'utf8'), certFile };
-}
-
 export async function startFakeMonitoring(project: string): Promise<FakeMonitoring> {
-  const dir = tempDir('mindmirror-monitoring-');
-  const { key, cert, certFile } = certificate(dir);
   const fake: Omit<FakeMonitoring, 'env' | 'close'> = { project, series: [], alerts: [], failing: new Map(), queries: [] };
 
-  const server: Server = createServer({ key, cert }, (req, res) => {
+  const api = await startFakeHttpsApi('monitoring.googleapis.com', (req, res) => {
     const url = new URL(req.url ?? '/', 'https://monitoring.googleapis.com');
     const send = (status: number, body: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json' });
@@ -147,12 +134,5 @@ export async function startFakeMonitoring(project: string): Promise<FakeMonitori
     const list = fake.alerts.filter((a) => !state || a.state === state[1]);
     return send(200, list.length ? { alerts: list } : {});
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  writeFileSync(join(dir, '.curlrc'), `connect-to = monitoring.googleapis.com:443:127.0.0.1:${port}\ncacert = ${certFile}\n`);
-  return Object.assign(fake, {
-    env: { CURL_HOME: dir },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  });
+  return Object.assign(fake, { env: api.env, close: api.close });
 }

@@ -26,6 +26,7 @@ const EXPLICIT = [
   'auth.minimum_password_length', 'auth.password_requirements',
   'auth.email.enabled', 'auth.email.enable_confirmations', 'auth.email.double_confirm_changes', 'auth.email.secure_password_change',
   'auth.email.max_frequency', 'auth.email.otp_length', 'auth.email.otp_expiry',
+  'auth.email.require_current_password', 'auth.mfa.totp.verify_enabled',
   'auth.sms.enabled', 'auth.mfa.totp.enroll_enabled', 'auth.mfa.phone.enroll_enabled', 'auth.mfa.phone.verify_enabled',
   'auth.web3.solana.enabled', 'auth.oauth_server.enabled',
 ];
@@ -66,6 +67,12 @@ function configProblems(config: Table): string[] {
   if (at(config, 'auth.mfa.phone.enroll_enabled') !== false || at(config, 'auth.mfa.phone.verify_enabled') !== false) {
     problems.push('auth.mfa.phone: must stay off (a paid add-on)');
   }
+  if (at(config, 'auth.mfa.totp.enroll_enabled') !== true || at(config, 'auth.mfa.totp.verify_enabled') !== true) {
+    problems.push('auth.mfa.totp: enrolment and verification must be on (free; users protect their account with an authenticator app)');
+  }
+  if (at(config, 'auth.email.secure_password_change') !== true || at(config, 'auth.email.require_current_password') !== true) {
+    problems.push('auth.email: secure_password_change and require_current_password must both be true (a stolen session alone must not change the password)');
+  }
   if (at(config, 'db.seed.enabled') !== false) problems.push('db.seed.enabled: production is never seeded');
   const schemas = at(config, 'api.schemas');
   if (Array.isArray(schemas) && schemas.includes('private')) problems.push('api.schemas: private must not be exposed');
@@ -89,8 +96,10 @@ test('a config that breaks the rules is reported in full, one line per problem',
   (auth.email as Table).enable_confirmations = false;
   delete (auth.rate_limit as Table).sign_in_sign_ups;
   ((auth.mfa as Table).phone as Table).enroll_enabled = true;
-  (broken.api as Table).schemas = ['public', 'private'];
+  (broken.api as Table).schemas = ['public', 'private', 'graphql_public'];
   ((broken.db as Table).seed as Table).enabled = true;
+  ((auth.mfa as Table).totp as Table).verify_enabled = false;
+  (auth.email as Table).require_current_password = false;
   (auth.external as Table).google = { enabled: true, client_id: 'x', secret: 'plain-text-secret' };
 
   assert.deepEqual(configProblems(broken), [
@@ -102,8 +111,11 @@ test('a config that breaks the rules is reported in full, one line per problem',
     'auth.rate_limit.sign_in_sign_ups: set a positive limit on purpose',
     'auth.enable_anonymous_sign_ins: must be false',
     'auth.mfa.phone: must stay off (a paid add-on)',
+    'auth.mfa.totp: enrolment and verification must be on (free; users protect their account with an authenticator app)',
+    'auth.email: secure_password_change and require_current_password must both be true (a stolen session alone must not change the password)',
     'db.seed.enabled: production is never seeded',
     'api.schemas: private must not be exposed',
+    'api.schemas: graphql_public must not be exposed (pg_graphql would describe every table to any signed-in user)',
     'auth.external.google.secret: a secret written into the file; use "env(NAME)"',
   ]);
 });
