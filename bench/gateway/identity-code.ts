@@ -5,6 +5,7 @@
 // part identity adds from the noise of a shared two-core machine.
 
 import { createAuthenticator, type OperationRequest } from '../../gateway/src/authenticate.ts';
+import { NO_REVOCATIONS } from '../../gateway/src/revoked-sessions.ts';
 import { clientIdentitySources, setIdentityHeaders } from '../../gateway/src/headers.ts';
 import { createIdentityResolver } from '../../gateway/src/identity.ts';
 import { RemoteJwks } from '../../gateway/src/jwks.ts';
@@ -35,7 +36,7 @@ export async function identityCodeMicroseconds(standIns: StandIns, users: number
     memoryMaxEntries: DEFAULTS.identityMemoryEntries,
     metrics,
   });
-  const authenticator = createAuthenticator({ verifier, identities, publicDocuments: new Set(), clientInternalIdMode: 'ignore', metrics, log });
+  const authenticator = createAuthenticator({ verifier, identities, publicDocuments: new Set(), clientInternalIdMode: 'ignore', revoked: NO_REVOCATIONS, metrics, log });
   const authorizations = await Promise.all(Array.from({ length: users }, async (_, i) => `Bearer ${await standIns.sign(`user-${i}`)}`));
   // The headers autocannon sends, as Node's http module hands them over.
   const requestHeaders = { host: '127.0.0.1:4000', connection: 'keep-alive', 'content-type': 'application/json', 'content-length': '96', authorization: '' };

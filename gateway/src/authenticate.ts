@@ -10,6 +10,7 @@ import { persistedDocumentId } from './trusted-documents.ts';
 import { IdentityUnavailableError } from './users-lookup.ts';
 import { TokenRejectedError, type TokenVerifier, type VerifiedToken } from './verify.ts';
 import { LOG_EVENTS } from './log-events.ts';
+import type { RevokedSessions } from './revoked-sessions.ts';
 
 export type ClientInternalIdMode = 'ignore' | 'reject';
 
@@ -56,6 +57,8 @@ export interface AuthenticatorOptions {
   /** sha256 hashes of the trusted documents callers without a token may run (PUBLIC_OPERATIONS). */
   publicDocuments: ReadonlySet<string>;
   clientInternalIdMode: ClientInternalIdMode;
+  /** Users whose sessions an admin revoked before their tokens expire (revoked-sessions.ts). */
+  revoked: RevokedSessions;
   metrics: GatewayMetrics;
   log: Logger;
 }
@@ -75,6 +78,7 @@ const MESSAGES = {
   malformedHeader: 'The Authorization header must be exactly "Bearer <token>".',
   ambiguous: 'Send exactly one Authorization header (or connection param): this request has more than one.',
   invalid: 'The access token is invalid or expired: sign in again to get a new one.',
+  revoked: 'This session was signed out by an administrator: sign in again.',
   authUnavailable: 'Sign-in cannot be checked right now: try again shortly.',
   identityUnavailable: 'Your account cannot be looked up right now: try again shortly.',
 } as const;
@@ -118,8 +122,9 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
 
   async function verifyAndResolve(token: string, transport: string, alreadyVerified: VerifiedToken | undefined): Promise<Identity> {
     let supabaseId: string;
+    let issuedAt: number | undefined;
     try {
-      ({ sub: supabaseId } = alreadyVerified ?? (await options.verifier.verify(token)));
+      ({ sub: supabaseId, iat: issuedAt } = alreadyVerified ?? (await options.verifier.verify(token)));
     } catch (error) {
       if (!(error instanceof TokenRejectedError)) throw error;
       if (error.reason === 'keys_unavailable') {
@@ -127,6 +132,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       }
       refuse({ status: 401, code: 'UNAUTHENTICATED', message: MESSAGES.invalid, reason: error.reason }, transport);
     }
+    if (options.revoked.isRevoked(supabaseId, issuedAt)) refuse({ status: 401, code: 'UNAUTHENTICATED', message: MESSAGES.revoked, reason: 'session_revoked' }, transport);
 
     let internalId: string | null;
     try {
@@ -167,7 +173,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       if (token === null) refuse({ status: 401, code: 'UNAUTHENTICATED', message: MESSAGES.malformedHeader, reason: 'malformed_authorization' }, input.transport);
 
       const verified = options.verifier.cached(token);
-      if (verified !== undefined) {
+      if (verified !== undefined && !options.revoked.isRevoked(verified.sub, verified.iat)) {
         const internalId = options.identities.remembered(verified.sub);
         if (internalId !== undefined) return userIdentity(verified.sub, internalId);
       }

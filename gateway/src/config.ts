@@ -8,6 +8,7 @@ import { Kind, OperationTypeNode, parse, type DocumentNode } from 'graphql';
 import type { LogLevel } from '@graphql-hive/gateway';
 import { isTypeAndField } from './internal-fields.ts';
 import { DEFAULTS, isProduction, type GatewayOptions } from './options.ts';
+import { parseRevocations } from './revoked-sessions.ts';
 import { TRACE_EXPORTERS } from './tracing.ts';
 import { isDocumentHash, readTrustedDocuments } from './trusted-documents.ts';
 
@@ -21,7 +22,7 @@ export const GATEWAY_ENV_VARS = [
   'TRUSTED_DOCUMENTS_FILE', 'REQUIRE_TRUSTED_DOCUMENTS', 'INTERNAL_FIELDS',
   'MAX_REQUEST_BYTES', 'MAX_BATCH_OPERATIONS', 'MAX_DOCUMENT_CHARACTERS', 'MAX_TOKENS', 'MAX_DEPTH', 'MAX_ALIASES', 'MAX_DIRECTIVES', 'MAX_COST',
   'RATE_LIMIT_WINDOW_SECONDS', 'RATE_LIMIT_PER_USER', 'RATE_LIMIT_BURST_PER_USER', 'RATE_LIMIT_PER_ADDRESS', 'RATE_LIMIT_KEY_PREFIX', 'TRUSTED_PROXY_HOPS', 'GOOGLE_CLOUD_PROJECT',
-  'TRACE_EXPORTER', 'TRACE_SAMPLE_RATIO', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+  'TRACE_EXPORTER', 'TRACE_SAMPLE_RATIO', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'REVOKED_SESSIONS_FILE', 'REVOKED_SESSIONS_RELOAD_SECONDS',
 ] as const;
 
 const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error'];
@@ -126,6 +127,8 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): ParsedEnvironment {
     traceExporter: text('TRACE_EXPORTER') as GatewayOptions['traceExporter'],
     traceSampleRatio: ratio('TRACE_SAMPLE_RATIO'),
     traceEndpoint: text('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'),
+    revokedSessionsFile: text('REVOKED_SESSIONS_FILE'),
+    revokedSessionsReloadSeconds: integer('REVOKED_SESSIONS_RELOAD_SECONDS'),
     imageTag: text('IMAGE_TAG'),
     nodeEnv: text('NODE_ENV'),
     logLevel: LOG_LEVELS.includes(logLevel as LogLevel) ? (logLevel as LogLevel) : undefined,
@@ -272,6 +275,13 @@ export function problemsWith(options: GatewayOptions): string[] {
     problems.push(`TRACE_SAMPLE_RATIO=${String(options.traceSampleRatio)} is not valid: expected a number from 0 to 1.`);
   }
   if (options.traceEndpoint !== undefined) checkUrl(problems, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', options.traceEndpoint, { https: production });
+  if (options.revokedSessionsFile !== undefined) {
+    const text = readableFile(problems, 'REVOKED_SESSIONS_FILE', options.revokedSessionsFile);
+    if (text !== undefined) for (const p of parseRevocations(text).problems) problems.push(`REVOKED_SESSIONS_FILE=${options.revokedSessionsFile}: ${p}.`);
+  }
+  if (options.revokedSessionsReloadSeconds !== undefined && !(options.revokedSessionsReloadSeconds >= 1 && options.revokedSessionsReloadSeconds <= 3600)) {
+    problems.push(`REVOKED_SESSIONS_RELOAD_SECONDS=${options.revokedSessionsReloadSeconds} is not valid: expected 1 to 3600 (seconds between reads of the list).`);
+  }
   if (options.gceMetadataHost !== undefined && !/^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(options.gceMetadataHost)) {
     problems.push(`GCE_METADATA_HOST="${options.gceMetadataHost}" is not valid: expected host or host:port without a scheme, e.g. metadata.google.internal or 127.0.0.1:8080.`);
   }

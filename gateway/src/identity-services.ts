@@ -14,6 +14,7 @@ import type { GatewayMetrics } from './metrics.ts';
 import { DEFAULTS, type GatewayOptions } from './options.ts';
 import { closeRedis, connectRedis } from './redis-connection.ts';
 import { RedisIdentityStore } from './redis-store.ts';
+import { NO_REVOCATIONS, watchRevokedSessions } from './revoked-sessions.ts';
 import { createUsersLookup } from './users-lookup.ts';
 import { createTokenVerifier } from './verify.ts';
 
@@ -80,9 +81,13 @@ export function createIdentityServices(options: GatewayOptions, publicDocuments:
     memoryMaxEntries: DEFAULTS.identityMemoryEntries,
     metrics,
   });
+  const revoked = options.revokedSessionsFile
+    ? watchRevokedSessions(options.revokedSessionsFile, { reloadMs: (options.revokedSessionsReloadSeconds ?? DEFAULTS.revokedSessionsReloadSeconds) * 1000, log })
+    : NO_REVOCATIONS;
   const authenticator = createAuthenticator({
     verifier,
     identities,
+    revoked,
     publicDocuments,
     clientInternalIdMode: options.clientInternalIdMode ?? DEFAULTS.clientInternalIdMode,
     metrics,
@@ -101,6 +106,7 @@ export function createIdentityServices(options: GatewayOptions, publicDocuments:
     },
     legacyHs256: legacySecret !== undefined,
     close: async () => {
+      revoked.close();
       store?.close();
       if (redis) await closeRedis(redis);
     },

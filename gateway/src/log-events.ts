@@ -17,4 +17,6 @@ export const LOG_EVENTS = {
   jwksRefreshFailed: 'jwks_refresh_failed',
   /** A request refused by a limit or a rate limit (label: limit); lines are budgeted per limit. */
   requestRefused: 'request_refused',
+  /** The revoked sessions list could not be read or has errors: the last good list stays. */
+  revokedSessionsUnreadable: 'revoked_sessions_unreadable',
 } as const;

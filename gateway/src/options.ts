@@ -88,6 +88,10 @@ export interface GatewayOptions {
   traceSampleRatio?: number;
   /** OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: where spans go (default Google's OTLP endpoint for Cloud Trace). */
   traceEndpoint?: string;
+  /** REVOKED_SESSIONS_FILE: users whose tokens issued before a time are refused (revoked-sessions.ts). */
+  revokedSessionsFile?: string;
+  /** REVOKED_SESSIONS_RELOAD_SECONDS: how often that file is read again. */
+  revokedSessionsReloadSeconds?: number;
   /** HIVE_CDN_ENDPOINT */
   hiveCdnEndpoint?: string;
   /** HIVE_CDN_KEY */
@@ -124,6 +128,7 @@ export const DEFAULTS = {
   clientInternalIdMode: 'ignore' as ClientInternalIdMode,
   supergraphPollSeconds: 60,
   traceSampleRatio: 0.1,
+  revokedSessionsReloadSeconds: 30,
   gceMetadataHost: 'metadata.google.internal',
   imageTag: 'dev',
   logLevel: 'info' as LogLevel,

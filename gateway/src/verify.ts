@@ -40,6 +40,8 @@ export interface VerifiedToken {
   sub: string;
   /** Expiry, seconds since the epoch. */
   exp: number;
+  /** Issued at, seconds since the epoch, when the token says (a revocation applies to tokens issued before it). */
+  iat?: number;
 }
 
 export interface TokenVerifierOptions {
@@ -107,7 +109,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     if (payload.role !== 'authenticated') throw new TokenRejectedError('wrong_role');
     if (typeof payload.sub !== 'string' || !SAFE_SUBJECT.test(payload.sub)) throw new TokenRejectedError('invalid_claim');
     if (typeof payload.exp !== 'number' || !Number.isFinite(payload.exp)) throw new TokenRejectedError('invalid_claim');
-    return { sub: payload.sub, exp: payload.exp };
+    return { sub: payload.sub, exp: payload.exp, ...(typeof payload.iat === 'number' && Number.isFinite(payload.iat) ? { iat: payload.iat } : {}) };
   }
 
   function fromCache(key: string): VerifiedToken | undefined {

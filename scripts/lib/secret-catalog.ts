@@ -4,8 +4,11 @@
 import { loadCatalog, mountedSecrets } from './catalog.ts';
 import { SUPABASE_SECRETS } from './outputs.ts';
 
-/** Written by OpenTofu from the resource that generates them (Memorystore's AUTH string). */
-export const INFRA_SECRETS = ['redis-auth'] as const;
+/**
+ * First written by OpenTofu: Memorystore's AUTH string, and the empty revoked-sessions list
+ * (make production-revoke-session adds its later versions).
+ */
+export const INFRA_SECRETS = ['redis-auth', 'revoked-sessions'] as const;
 
 /** Secrets whose values only a person has: database URLs, third-party API keys. */
 export function operatorSecrets(): string[] {

@@ -54,6 +54,7 @@ test('the rendering is what the rules rely on: services, grants and the private 
     'practices-database-url/practices-service',
     'qdrant-api-key/agent-service',
     'redis-auth/gateway',
+    'revoked-sessions/gateway',
     'supabase-service-role-key/users-service',
     'users-database-url/users-service',
   ]);

@@ -21,7 +21,7 @@ locals {
   secret_names = sort(distinct(flatten(values(local.mounted_secrets))))
   # Secrets OpenTofu writes itself (from the resource that generates the value); the rest are
   # created, with their values, by make production-secrets and make production-supabase.
-  tofu_written_secrets = ["redis-auth"]
+  tofu_written_secrets = ["redis-auth", "revoked-sessions"]
 
   # Every service sends private-range traffic into the VPC. *.run.app resolves to
   # private.googleapis.com there (network module), so the gateway's calls to internal-only
@@ -96,6 +96,14 @@ module "secrets" {
   depends_on = [google_project_service.required]
 }
 
+# The gateway's revoked-sessions list starts empty; make production-revoke-session adds versions
+# (never this resource). The gateway's revision mounts it, so it holds a version before that.
+resource "google_secret_manager_secret_version" "revoked_sessions_initial" {
+  secret                 = module.secrets.ids["revoked-sessions"]
+  secret_data_wo         = "# Revoked sessions, one per line: <supabase user id> <revoked at, ISO 8601> (make production-revoke-session)\n"
+  secret_data_wo_version = 1
+}
+
 module "mesh_service" {
   source   = "../../modules/cloud-run-service"
   for_each = local.mesh
@@ -153,6 +161,8 @@ module "gateway" {
   service_account_roles = ["roles/logging.logWriter", "roles/monitoring.metricWriter", "roles/cloudtrace.agent"]
 
   # REDIS_PASSWORD_FILE: the redis-auth secret's mount, under the name the gateway reads.
+  # REVOKED_SESSIONS_FILE: users signed out by an admin before their 24 h tokens expire; Cloud
+  # Run reads the secret's latest version at each read, so the gateway sees a new list in 30 s.
   # TRUSTED_PROXY_HOPS: Cloud Run's front end appends the caller's address to X-Forwarded-For,
   # which the gateway's per-address rate limit reads.
   # GOOGLE_CLOUD_PROJECT: log lines of a traced request name their trace in this project.
@@ -168,6 +178,7 @@ module "gateway" {
       USERS_SERVICE_URL       = "${module.mesh_service["users-service"].uri}/graphql"
       REDIS_URL               = "redis://${module.redis.host}:${module.redis.port}"
       REDIS_PASSWORD_FILE     = "/secrets/redis-auth/value"
+      REVOKED_SESSIONS_FILE   = "/secrets/revoked-sessions/value"
       SUBGRAPH_ID_TOKENS      = "true"
       TRUSTED_PROXY_HOPS      = "1"
       GOOGLE_CLOUD_PROJECT    = var.project_id
@@ -181,8 +192,9 @@ module "gateway" {
   # The public front door: anyone may call it; it verifies the Supabase JWT itself.
   invokers = { public = "allUsers" }
 
-  # Its revision mounts redis-auth, which must hold a version before the revision starts.
-  depends_on = [google_project_service.required, module.redis]
+  # Its revision mounts redis-auth and revoked-sessions, which must hold a version before the
+  # revision starts.
+  depends_on = [google_project_service.required, module.redis, google_secret_manager_secret_version.revoked_sessions_initial]
 }
 
 module "migration_job" {
