@@ -73,6 +73,13 @@ function configProblems(config: Table): string[] {
   if (at(config, 'auth.email.secure_password_change') !== true || at(config, 'auth.email.require_current_password') !== true) {
     problems.push('auth.email: secure_password_change and require_current_password must both be true (a stolen session alone must not change the password)');
   }
+  if (at(config, 'auth.enable_signup') !== false && at(config, 'auth.captcha.enabled') !== true) {
+    problems.push('auth.enable_signup: open sign-up needs [auth.captcha] enabled (provider turnstile or hcaptcha, secret = "env(NAME)"), or keep it closed');
+  }
+  const captcha = at(config, 'auth.captcha') as Table | undefined;
+  if (captcha?.enabled === true && (typeof captcha.secret !== 'string' || !ENV_REFERENCE.test(captcha.secret) || !['turnstile', 'hcaptcha'].includes(String(captcha.provider)))) {
+    problems.push('auth.captcha: needs provider turnstile or hcaptcha and secret = "env(NAME)" (the secret kept in Secret Manager)');
+  }
   if (at(config, 'db.seed.enabled') !== false) problems.push('db.seed.enabled: production is never seeded');
   const schemas = at(config, 'api.schemas');
   if (Array.isArray(schemas) && schemas.includes('private')) problems.push('api.schemas: private must not be exposed');
@@ -99,6 +106,7 @@ test('a config that breaks the rules is reported in full, one line per problem',
   (broken.api as Table).schemas = ['public', 'private', 'graphql_public'];
   ((broken.db as Table).seed as Table).enabled = true;
   ((auth.mfa as Table).totp as Table).verify_enabled = false;
+  auth.enable_signup = true;
   (auth.email as Table).require_current_password = false;
   (auth.external as Table).google = { enabled: true, client_id: 'x', secret: 'plain-text-secret' };
 
@@ -113,9 +121,20 @@ test('a config that breaks the rules is reported in full, one line per problem',
     'auth.mfa.phone: must stay off (a paid add-on)',
     'auth.mfa.totp: enrolment and verification must be on (free; users protect their account with an authenticator app)',
     'auth.email: secure_password_change and require_current_password must both be true (a stolen session alone must not change the password)',
+    'auth.enable_signup: open sign-up needs [auth.captcha] enabled (provider turnstile or hcaptcha, secret = "env(NAME)"), or keep it closed',
     'db.seed.enabled: production is never seeded',
     'api.schemas: private must not be exposed',
     'api.schemas: graphql_public must not be exposed (pg_graphql would describe every table to any signed-in user)',
     'auth.external.google.secret: a secret written into the file; use "env(NAME)"',
   ]);
+});
+
+test('open sign-up is accepted only behind a CAPTCHA whose secret comes from the environment', () => {
+  const open = parse(configText) as Table;
+  const auth = open.auth as Table;
+  auth.enable_signup = true;
+  auth.captcha = { enabled: true, provider: 'turnstile', secret: 'env(SUPABASE_AUTH_CAPTCHA_SECRET)' };
+  assert.deepEqual(configProblems(open), []);
+  auth.captcha = { enabled: true, provider: 'turnstile', secret: '0x4AAAAAAA-plain' };
+  assert.ok(configProblems(open).some((p) => p.startsWith('auth.captcha: needs provider')));
 });
