@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { runIfMain } from './lib/engine.ts';
 import { repoRoot } from './lib/paths.ts';
 import { defineRunbook, type StepContext } from './lib/runbook.ts';
-import { BACKUP_DIR, BACKUP_ID, downloadManifest, listRemoteBackups, localManifests, manifestPath, remoteIds } from './lib/state-backups.ts';
+import { BACKUP_DIR, selectBackup, downloadManifest, listRemoteBackups, localManifests, manifestPath, remoteIds } from './lib/state-backups.ts';
 import { renderTable } from './lib/table.ts';
 
 /** Fetch the manifest of every backup that exists only in the bucket; returns the bucket's ids. */
@@ -15,7 +15,7 @@ export async function syncManifests(ctx: StepContext): Promise<Set<string>> {
   const remote = new Set(listing.exitCode === 0 ? remoteIds(listing.stdout) : []);
   for (const id of remote) {
     if (existsSync(join(repoRoot, manifestPath(id)))) continue;
-    ctx.setValue(BACKUP_ID, id);
+    selectBackup(ctx, id);
     await ctx.run(downloadManifest);
   }
   return remote;

@@ -17,7 +17,7 @@ import { repoRoot } from './lib/paths.ts';
 import { defineRunbook, StepFailure, UsageFailure, type StepContext } from './lib/runbook.ts';
 import {
   BACKUP_DIR,
-  BACKUP_ID,
+  selectBackup,
   BACKUP_ID_PATTERN,
   backupPath,
   downloadBackup,
@@ -25,6 +25,7 @@ import {
   localManifests,
   manifestPath,
   parseState,
+  readManifest,
   verifyBackup,
   type BackupManifest,
 } from './lib/state-backups.ts';
@@ -62,7 +63,7 @@ export const restoreState = defineRunbook({
       commands: [downloadBackup, downloadManifest],
       async run(ctx) {
         const id = ctx.config.require('BACKUP');
-        ctx.setValue(BACKUP_ID, id);
+        selectBackup(ctx, id);
         mkdirSync(join(repoRoot, BACKUP_DIR), { recursive: true, mode: 0o700 });
         const missing = [backupPath(id), manifestPath(id)].filter((p) => !existsSync(join(repoRoot, p)));
         if (missing.includes(backupPath(id))) await ctx.run(downloadBackup);
@@ -76,7 +77,7 @@ export const restoreState = defineRunbook({
       commands: [],
       async run(ctx) {
         const id = ctx.config.require('BACKUP');
-        const manifest = JSON.parse(readFileSync(join(repoRoot, manifestPath(id)), 'utf8')) as BackupManifest;
+        const manifest = readManifest(id);
         const problems = verifyBackup(manifest);
         if (problems.length) throw new StepFailure(`backup ${id} cannot be trusted: ${problems.join('; ')}. Choose another backup (make production-backups).`);
         ctx.state.set('manifest', manifest);

@@ -4,7 +4,7 @@
 // applied against the live state. Pushing old state is a different recovery
 // (make production-restore-state), for lost or corrupted state only.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { git, make } from './lib/cli.ts';
@@ -15,7 +15,7 @@ import { runIfMain } from './lib/engine.ts';
 import { GIT_COMMIT, infraCommands, INFRA_DIR, TFVARS_FILE } from './lib/infra.ts';
 import { repoRoot } from './lib/paths.ts';
 import { defineRunbook, StepFailure, UsageFailure } from './lib/runbook.ts';
-import { BACKUP_ID_PATTERN, manifestPath, type BackupManifest } from './lib/state-backups.ts';
+import { BACKUP_ID_PATTERN, manifestPath, readManifest } from './lib/state-backups.ts';
 import { backupsTable, syncManifests } from './production-backups.ts';
 import { keepIdentityModeStep, readDeployedMode } from './lib/identity-mode.ts';
 import { listRemoteBackups, downloadManifest } from './lib/state-backups.ts';
@@ -55,9 +55,11 @@ export const rollback = defineRunbook({
           id = (await ctx.ask('Backup id to roll back to: '))?.trim();
           if (!id) throw new UsageFailure('choose a backup: run again with BACKUP=<id> from the list above');
         }
+        // Typed at the prompt or given as BACKUP=: it becomes a path, so it is checked first.
+        if (!BACKUP_ID_PATTERN.test(id)) throw new UsageFailure(`"${id.slice(0, 80)}" is not a backup id (expected one such as 20261122T010203Z-serial-42; make production-backups lists them)`);
         const file = join(repoRoot, manifestPath(id));
         if (!existsSync(file)) throw new UsageFailure(`there is no backup ${id}; make production-backups lists them`);
-        const manifest = JSON.parse(readFileSync(file, 'utf8')) as BackupManifest;
+        const manifest = readManifest(id);
         if (!manifest.state_commit || !manifest.state_image_tag) {
           throw new StepFailure(
             `backup ${id} does not record the commit and image tag that produced it, so its configuration cannot be re-applied. ` +

@@ -104,7 +104,7 @@ export function loadConfig(options: LoadOptions = {}): LoadResult {
     const wrong = spec.check?.(entry.value);
     if (wrong) {
       // Never echo a secret back, even a malformed one.
-      const shownValue = spec.secret ? '(hidden)' : `"${entry.value}"`;
+      const shownValue = spec.secret ? '(hidden)' : `"${withoutUrlPasswords(entry.value)}"`;
       problems.push(`${spec.name}=${shownValue} (from ${entry.source === 'file' ? shown : entry.source}) is not valid: ${wrong}.`);
     }
     values.set(spec.name, entry);
@@ -114,6 +114,16 @@ export function loadConfig(options: LoadOptions = {}): LoadResult {
     if (!known.has(name)) problems.push(`internal: the runbook needs ${name}, which the config schema does not define`);
   }
   return { config: new Config(values, path, schema), problems };
+}
+
+/**
+ * A value as it may be shown: a URL's password (before the @, or password=/passfile= in its
+ * query string) replaced, so an error about a password in the wrong place does not print it.
+ */
+export function withoutUrlPasswords(value: string): string {
+  return value
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*):[^@/?#\s]*@/i, '$1:***@')
+    .replace(/([?&](?:password|passfile|sslpassword)=)[^&#\s]*/gi, '$1***');
 }
 
 /** The nearest known name by edit distance, for "did you mean". */

@@ -74,6 +74,10 @@ export const PRODUCTION_VARS: readonly VarSpec[] = [
       if (url.protocol !== 'postgresql:' && url.protocol !== 'postgres:') return 'expected a postgresql:// URL';
       // A password in the URL would end up on a command line; it travels as PGPASSWORD instead.
       if (url.password) return 'remove the password from the URL and put it in SUPABASE_DB_PASSWORD';
+      // libpq reads it from the query string too (password=, or a passfile to read it from).
+      for (const key of ['password', 'passfile', 'sslpassword']) {
+        if (url.searchParams.has(key)) return `remove ${key}= from the URL's query string and put the password in SUPABASE_DB_PASSWORD`;
+      }
       return null;
     },
   },

@@ -15,6 +15,13 @@ export class Redactor {
     forms.add(JSON.stringify(value).slice(1, -1));
     // A multi-line secret (a key file) can leak one line at a time.
     for (const line of value.split(/\r?\n/)) if (line.trim().length >= 8) forms.add(line.trim());
+    // Inside a URL (percent-encoded) or a base64 payload (a Secret Manager API answer, a header).
+    for (const form of [...forms]) {
+      forms.add(encodeURIComponent(form));
+      forms.add(Buffer.from(form).toString('base64'));
+      forms.add(Buffer.from(form).toString('base64url'));
+      forms.add(Buffer.from(form).toString('base64').replace(/=+$/, ''));
+    }
     for (const form of forms) if (form.length >= MIN_SECRET_LENGTH) this.needles.set(form, label);
     this.pattern = null;
   }

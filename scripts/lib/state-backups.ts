@@ -11,6 +11,7 @@ import { writeReport } from './files.ts';
 import { STATE_BUCKET } from './gcp.ts';
 import { INFRA_DIR } from './infra.ts';
 import { repoRoot } from './paths.ts';
+import { UsageFailure, type StepContext } from './runbook.ts';
 
 export const BACKUP_DIR = '.state-backups/production';
 /** Where `tofu state pull` writes before the file gets its final name. */
@@ -25,8 +26,12 @@ export const uploadBackup = gcloud`storage cp ${BACKUP_FILE} gs://${STATE_BUCKET
 export const uploadManifest = gcloud`storage cp ${BACKUP_MANIFEST} gs://${STATE_BUCKET}/backups/`;
 // An empty backups/ folder makes `storage ls` exit 1 ("matched no objects"), which is not an error here.
 export const listRemoteBackups = gcloud`storage ls gs://${STATE_BUCKET}/backups/`.allowExitCodes(1);
-export const downloadManifest = gcloud`storage cp gs://${STATE_BUCKET}/backups/${BACKUP_ID}.manifest.json ${BACKUP_DIR}/`;
-export const downloadBackup = gcloud`storage cp gs://${STATE_BUCKET}/backups/${BACKUP_ID}.tfstate ${BACKUP_DIR}/`;
+export const MANIFEST_DOWNLOAD = runtimeVar('MANIFEST_DOWNLOAD');
+export const STATE_DOWNLOAD = runtimeVar('STATE_DOWNLOAD');
+// Downloaded to stdout and written by the engine, owner-only: a state holds secrets, and a file
+// the download tool creates gets whatever mode its umask gives (0644 on most machines).
+export const downloadManifest = gcloud`storage cp gs://${STATE_BUCKET}/backups/${BACKUP_ID}.manifest.json -`.stdoutTo(MANIFEST_DOWNLOAD);
+export const downloadBackup = gcloud`storage cp gs://${STATE_BUCKET}/backups/${BACKUP_ID}.tfstate -`.stdoutTo(STATE_DOWNLOAD);
 
 export interface BackupManifest {
   id: string;
@@ -113,12 +118,51 @@ export function localManifests(): BackupManifest[] {
     .sort((a, b) => b.id.localeCompare(a.id));
 }
 
-/** Backup ids in a `gcloud storage ls` listing of gs://bucket/backups/. */
+export const BACKUP_ID_PATTERN = /^\d{8}T\d{6}Z-serial-\d+$/;
+
+/** Backup ids in a `gcloud storage ls` listing of gs://bucket/backups/; objects not named like a backup are ignored. */
 export function remoteIds(listing: string): string[] {
-  return [...new Set([...listing.matchAll(/\/backups\/([^/\s]+)\.(?:tfstate|manifest\.json)\s*$/gm)].map((m) => m[1]!))];
+  return [...new Set([...listing.matchAll(/\/backups\/([^/\s]+)\.(?:tfstate|manifest\.json)\s*$/gm)].map((m) => m[1]!))].filter((id) => BACKUP_ID_PATTERN.test(id));
 }
 
-export const BACKUP_ID_PATTERN = /^\d{8}T\d{6}Z-serial-\d+$/;
+const COMMIT = /^[0-9a-f]{7,40}$/;
+const IMAGE_TAG_SHAPE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+
+/**
+ * The manifest of backup `id`, read from .state-backups and checked field by field: it may come
+ * from the bucket, and its id, file, commits and image tag go on to paths, git and tofu.
+ */
+export function readManifest(id: string): BackupManifest {
+  const path = manifestPath(id);
+  let m: Record<string, unknown>;
+  try {
+    m = JSON.parse(readFileSync(join(repoRoot, path), 'utf8')) as Record<string, unknown>;
+  } catch (error) {
+    throw new UsageFailure(`${path} is not a readable manifest (${(error as Error).message}); choose another backup (make production-backups)`);
+  }
+  const problems: string[] = [];
+  const nullable = (key: string, re: RegExp, what: string) => {
+    if (m[key] !== null && m[key] !== undefined && !(typeof m[key] === 'string' && re.test(m[key] as string))) problems.push(`${key} is not ${what}`);
+  };
+  if (m.id !== id) problems.push(`id is not ${id}`);
+  if (m.file !== backupPath(id)) problems.push(`file is not ${backupPath(id)}`);
+  if (typeof m.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(m.sha256)) problems.push('sha256 is not a sha256 checksum');
+  if (!Number.isInteger(m.serial) || (m.serial as number) < 0) problems.push('serial is not a whole number');
+  if (typeof m.lineage !== 'string' || !/^[0-9a-f-]{36}$/.test(m.lineage)) problems.push('lineage is not a state lineage');
+  nullable('state_commit', COMMIT, 'a commit');
+  nullable('deploying_commit', COMMIT, 'a commit');
+  nullable('state_image_tag', IMAGE_TAG_SHAPE, 'an image tag');
+  if (problems.length) throw new UsageFailure(`the manifest of backup ${id} cannot be trusted: ${problems.join('; ')}. Choose another backup (make production-backups).`);
+  return m as unknown as BackupManifest;
+}
+
+/** Select the backup the next download commands fetch; an id not shaped like one is bad input. */
+export function selectBackup(ctx: Pick<StepContext, 'setValue'>, id: string): void {
+  if (!BACKUP_ID_PATTERN.test(id)) throw new UsageFailure(`"${id.slice(0, 80)}" is not a backup id (expected one such as 20261122T010203Z-serial-42; make production-backups lists them)`);
+  ctx.setValue(BACKUP_ID, id);
+  ctx.setValue(MANIFEST_DOWNLOAD, manifestPath(id));
+  ctx.setValue(STATE_DOWNLOAD, backupPath(id));
+}
 
 /** Problems with a backup file against its manifest; empty when it is intact. */
 export function verifyBackup(manifest: BackupManifest): string[] {

@@ -52,6 +52,7 @@ test('make production-backups lists every backup newest first, from the bucket w
   assert.equal(ids.length, 3, r.stdout);
   assert.deepEqual(ids, [...ids].sort().reverse(), 'newest first');
   assert.match(r.stdout, /\bbucket\s*$/m);
+  for (const f of readdirSync(dir())) assert.equal(statSync(join(dir(), f)).mode & 0o777, 0o600, `${f}, downloaded from the bucket, is owner-only`);
   assert.ok(!r.all.includes('redis-auth-string-must-stay-hidden'));
   for (const f of filesUnder(join(ws.dir, '.runs'))) assert.ok(!f.text.includes('redis-auth-string-must-stay-hidden'));
 });
@@ -76,6 +77,7 @@ test('a good backup is restored with a serial above the current one, without -fo
   assert.equal(r.code, 0, r.all);
   const restored = remoteState();
   const backup = JSON.parse(readFileSync(join(ws.dir, target.file), 'utf8'));
+  assert.equal(statSync(join(ws.dir, target.file)).mode & 0o777, 0o600, 'the backup downloaded from the bucket is owner-only');
   assert.equal(restored.lineage, current.lineage);
   assert.deepEqual(restored.resources, backup.resources);
   assert.ok(restored.serial > current.serial, 'OpenTofu accepted it as newer');

@@ -69,3 +69,25 @@ test('a secret is masked from the moment it is loaded, and a malformed one is no
   assert.match(problems[0]!, /SUPABASE_ACCESS_TOKEN=\(hidden\)/);
   assert.equal(redactor.redact(`token is ${secret}.`), 'token is [redacted:SUPABASE_ACCESS_TOKEN].');
 });
+
+test('a database URL carrying its password anywhere is refused, and the error never shows the password', () => {
+  const password = 'hunter2-db-password-xyz';
+  for (const url of [
+    `postgresql://postgres.abc:${password}@db.example.com:5432/postgres`,
+    `postgresql://postgres.abc@db.example.com:5432/postgres?sslmode=require&password=${password}`,
+    `postgresql://postgres.abc@db.example.com:5432/postgres?passfile=/home/me/.pgpass-${password}`,
+  ]) {
+    const { problems } = loadConfig({ env: { ENV_FILE: envFile(`SUPABASE_DB_URL=${url}\n`) }, required: ['SUPABASE_DB_URL'] });
+    assert.equal(problems.length, 1, `${url}: ${problems.join('; ')}`);
+    assert.match(problems[0]!, /SUPABASE_DB_PASSWORD/);
+    assert.ok(!problems[0]!.includes(password), `the password is echoed: ${problems[0]}`);
+  }
+});
+
+test('a secret is masked in its percent-encoded and base64 forms too', () => {
+  const secret = 'p@ss/w0rd+with:specials';
+  redactor.add(secret, 'DB_PASSWORD');
+  for (const form of [encodeURIComponent(secret), Buffer.from(secret).toString('base64'), Buffer.from(secret).toString('base64url')]) {
+    assert.equal(redactor.redact(`x ${form} y`), 'x [redacted:DB_PASSWORD] y', form);
+  }
+});

@@ -142,6 +142,22 @@ export const RULES: Record<string, Rule> = {
     return out;
   },
 
+  // The identity pool admits one repository by its numeric ids (a name can be re-registered), and
+  // only the workflows that need a token, each pinned to the refs it runs from.
+  'wif-admits-repository-ids-and-deploying-workflows': (plan) => {
+    const out: string[] = [];
+    for (const p of byType(plan, 'google_iam_workload_identity_pool_provider')) {
+      const condition = text(p.values.attribute_condition);
+      for (const claim of ['repository_id', 'repository_owner_id']) {
+        if (!new RegExp(`assertion\\.${claim} == "\\d+"`).test(condition)) out.push(`${p.address} does not require assertion.${claim}: a deleted repository's name can be registered again by someone else`);
+      }
+      const refs = [...condition.matchAll(/assertion\.job_workflow_ref(?:\.startsWith\(|\s*==\s*)"([^"]+)"/g)].map((m) => m[1]!);
+      if (!refs.length) out.push(`${p.address} admits every workflow of the repository: pin assertion.job_workflow_ref to the ones that deploy`);
+      for (const ref of refs) if (!/@refs\/(tags\/v|heads\/main)$/.test(ref)) out.push(`${p.address} admits ${ref}: only release tags (refs/tags/v) or main`);
+    }
+    return out;
+  },
+
   // A job of one GitHub environment becomes one account: the drift check never becomes the deployer.
   'impersonation-per-environment': (plan) => {
     const out: string[] = [];

@@ -50,6 +50,15 @@ const BREAKAGES: Record<keyof typeof RULES, Breakage[]> = {
     ['the build job gets credentials', withDoc('deploy.yml', (d) => (d.jobs.build.permissions['id-token'] = 'write'))],
     ['the deploy job no longer deploys', withDoc('deploy.yml', (d) => (step(d, 'deploy', 'Deploy').run = 'echo skipped'))],
   ],
+  'a job that authenticates to Google installs its dependencies first': [
+    ['the deploy job installs after authenticating', withDoc('deploy.yml', (d) => {
+      const steps = d.jobs.deploy.steps as Doc[];
+      const install = steps.findIndex((s) => s.name === 'Install');
+      const [moved] = steps.splice(install, 1);
+      steps.splice(steps.findIndex((s) => s.name === 'Deploy'), 0, moved!);
+    })],
+    ['the drift check runs npm ci after authenticating', withDoc('drift.yml', (d) => (d.jobs[Object.keys(d.jobs)[0]!].steps as Doc[]).push({ name: 'More packages', run: 'npm ci' }))],
+  ],
   'the tests in deploy.yml report without blocking the deploy': [
     ['the tests job can fail the run', withDoc('deploy.yml', (d) => delete d.jobs.tests['continue-on-error'])],
     ['the deploy waits for the tests', withDoc('deploy.yml', (d) => d.jobs.deploy.needs.push('tests'))],

@@ -108,6 +108,24 @@ export const RULES: Record<string, (workflows: Workflows, catalog: Catalog) => s
     return problems;
   },
 
+  'a job that authenticates to Google installs its dependencies first'(workflows) {
+    const problems: string[] = [];
+    const installs = (s: Doc) => typeof s.run === 'string' && /\b(make install|npm (ci|install)|npx )/.test(s.run);
+    for (const wf of workflows.values()) {
+      for (const [id, job] of jobsOf(wf)) {
+        const steps = stepsOf(job);
+        const auth = steps.findIndex((s) => actionOf(s) === 'google-github-actions/auth');
+        if (auth < 0) continue;
+        steps.forEach((s, i) => {
+          if (i > auth && installs(s)) {
+            problems.push(`${wf.file} job ${id}: step "${String(s.name ?? s.run)}" installs packages after "${String(steps[auth]!.name)}": install first, so no package's install script runs with a cloud token in the workspace`);
+          }
+        });
+      }
+    }
+    return problems;
+  },
+
   'the tests in deploy.yml report without blocking the deploy'(workflows) {
     const problems: string[] = [];
     const wf = get(workflows, 'deploy.yml', problems);

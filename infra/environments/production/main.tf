@@ -239,9 +239,11 @@ module "ci_identity" {
   source = "../../modules/ci-identity"
 
   project_id             = var.project_id
-  github_repository      = var.github_repository
-  github_environment     = var.github_environment
-  deployer_project_roles = var.deployer_project_roles
+  github_repository          = var.github_repository
+  github_repository_id       = var.github_repository_id
+  github_repository_owner_id = var.github_repository_owner_id
+  github_environment         = var.github_environment
+  deployer_project_roles     = var.deployer_project_roles
 
   runtime_service_accounts = merge(
     { gateway = module.gateway.service_account_id },

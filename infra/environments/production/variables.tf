@@ -95,6 +95,16 @@ variable "github_repository" {
   type        = string
 }
 
+variable "github_repository_id" {
+  description = "Numeric id of github_repository (gh api repos/OWNER/NAME --jq .id); the identity pool admits its tokens only."
+  type        = string
+}
+
+variable "github_repository_owner_id" {
+  description = "Numeric id of github_repository's owner (gh api repos/OWNER/NAME --jq .owner.id)."
+  type        = string
+}
+
 variable "github_environment" {
   description = "GitHub environment a deploy job must run in."
   type        = string

@@ -3,6 +3,10 @@
 # jobs of one repository running in its production environment. The daily drift check gets a
 # token of a second, read-only account, and only from its own environment.
 
+locals {
+  workflows = "${var.github_repository}/.github/workflows"
+}
+
 resource "google_iam_workload_identity_pool" "github" {
   project                   = var.project_id
   workload_identity_pool_id = var.pool_id
@@ -25,8 +29,19 @@ resource "google_iam_workload_identity_pool_provider" "github" {
     "attribute.workflow_ref" = "assertion.job_workflow_ref"
   }
 
-  # Without a condition any GitHub repository could exchange its tokens here.
-  attribute_condition = "assertion.repository == \"${var.github_repository}\" && (assertion.environment == \"${var.github_environment}\" || assertion.environment == \"${var.drift_environment}\")"
+  # Without a condition any GitHub repository could exchange its tokens here. The repository is
+  # named by its numeric ids as well as its name (a deleted repository's name can be registered
+  # again by someone else), and only the workflows that need a token, at the refs they run from,
+  # get one: deploy.yml for release tags, rollback.yml and drift.yml from main.
+  attribute_condition = join(" && ", [
+    "assertion.repository == \"${var.github_repository}\"",
+    "assertion.repository_id == \"${var.github_repository_id}\"",
+    "assertion.repository_owner_id == \"${var.github_repository_owner_id}\"",
+    join("", [
+      "((assertion.environment == \"${var.github_environment}\" && (assertion.job_workflow_ref.startsWith(\"${local.workflows}/deploy.yml@refs/tags/v\") || assertion.job_workflow_ref == \"${local.workflows}/rollback.yml@refs/heads/main\"))",
+      " || (assertion.environment == \"${var.drift_environment}\" && assertion.job_workflow_ref == \"${local.workflows}/drift.yml@refs/heads/main\"))",
+    ]),
+  ])
 
   oidc {
     issuer_uri = "https://token.actions.githubusercontent.com"

@@ -19,6 +19,26 @@ variable "github_environment" {
   default     = "production"
 }
 
+variable "github_repository_id" {
+  description = "Numeric id of that repository (gh api repos/OWNER/NAME --jq .id): unlike its name, it cannot be taken over by re-registering the name."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[0-9]+$", var.github_repository_id))
+    error_message = "github_repository_id must be the repository's numeric id (gh api repos/OWNER/NAME --jq .id)."
+  }
+}
+
+variable "github_repository_owner_id" {
+  description = "Numeric id of the repository's owner (gh api repos/OWNER/NAME --jq .owner.id)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[0-9]+$", var.github_repository_owner_id))
+    error_message = "github_repository_owner_id must be the owner's numeric id (gh api repos/OWNER/NAME --jq .owner.id)."
+  }
+}
+
 variable "drift_environment" {
   description = "GitHub environment of the daily drift check; its jobs get the read-only drift checker account and nothing else."
   type        = string
