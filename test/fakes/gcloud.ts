@@ -540,8 +540,30 @@ const COMMANDS: Record<string, CommandSpec> = {
       const file = flag(a, '--data-file')!;
       const data = file === '-' ? readFileSync(0) : readFileSync(file);
       const version = (secret.versions[secret.versions.length - 1]?.version ?? 0) + 1;
-      secret.versions.push({ version, data: data.toString('base64'), state: 'ENABLED' });
+      secret.versions.push({ version, data: data.toString('base64'), state: 'ENABLED', created: new Date().toISOString() });
       return ok('', `Created version [${version}] of the secret [${name}].\n`);
+    },
+  },
+  'secrets versions list': {
+    readOnly: true,
+    flags: { ...LIST_FLAGS, '--uri': 'bool' },
+    positionals: [1, 1],
+    isList: true,
+    run: (a, cloud) => {
+      const denied = needAccount(cloud, 'secrets.versions.list');
+      if (denied) return denied;
+      const name = a.positionals[0]!;
+      const secret = cloud.secrets[name];
+      if (!secret) return apiError('secrets.versions.list', `NOT_FOUND: Secret [projects/123456789012/secrets/${name}] not found or has no versions.`);
+      // Newest first, as the real command lists them.
+      const items = [...secret.versions].reverse().map((v) => ({
+        name: `projects/123456789012/secrets/${name}/versions/${v.version}`,
+        state: v.state,
+        createTime: v.created ?? '2026-01-01T00:00:00.000000Z',
+        replicationStatus: { automatic: {} },
+        etag: `"${v.version}"`,
+      }));
+      return { exit: 0, data: applyFilter(items, flag(a, '--filter')) };
     },
   },
   'artifacts repositories describe': {

@@ -49,6 +49,8 @@ export interface SecretVersion {
   version: number;
   data: string; // base64
   state: 'ENABLED' | 'DISABLED' | 'DESTROYED';
+  /** When it was added (ISO 8601); seeds may set it to age a version. */
+  created?: string;
 }
 
 export interface Fault {
