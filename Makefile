@@ -12,7 +12,7 @@ RUN := node --no-webstorage --import tsx
 	spoof-check voucher-e2e load-test gateway preflight production-bootstrap production-secrets \
 	production-supabase production-deploy production-verify production-backup-state \
 	production-backups production-rollback production-rollback-traffic production-restore-state \
-	production-plan production-status production-cutover production-revoke-session production-secrets-status production-cost infra-validate ci-changed-services ci-workflows bench-gateway bench-rls bench-deploy bench-infra
+	production-plan production-status production-cutover production-revoke-session production-secrets-status production-rotate-secret production-cost infra-validate ci-changed-services ci-workflows bench-gateway bench-rls bench-deploy bench-infra
 
 help: ## List every target with one line of description
 	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z0-9_-]+:.*## / { printf "  %-28s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -82,6 +82,9 @@ production-revoke-session: ## The gateway refuses every current token of USER_ID
 
 production-secrets-status: ## Every secret: who reads it, its age, enabled versions, and which are due for rotation (JSON=1)
 	@$(RUN) scripts/production-secrets-status.ts
+
+production-rotate-secret: ## New value for SECRET= (VALUE_FILE= or asked), readers rolled and verified, then the old version disabled; ROLLBACK=1 goes back
+	@$(RUN) scripts/production-rotate-secret.ts
 
 production-plan: ## Does production match the code? Read-only plan, no locks; exit 0 in sync, 2 drifted (the script's own code)
 	@$(RUN) scripts/production-plan.ts

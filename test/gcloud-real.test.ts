@@ -190,6 +190,8 @@ const FLAG_SAMPLES: Record<string, string> = {
   '--repository-format': 'docker',
   '--description': 'images',
   '--lifetime': '3600',
+  '--etag': '"1"',
+  '--revision-suffix': 'rotated-20261204t0640',
   '--freshness': '30d',
   '--order': 'desc',
   '--bucket': '_Default',
@@ -205,6 +207,8 @@ const POSITIONALS: Record<string, string[]> = {
   'artifacts repositories describe': ['mindmirror'],
   'artifacts repositories create': ['mindmirror'],
   'logging read': ['resource.type="cloud_run_revision"'],
+  'secrets versions enable': ['2'],
+  'secrets versions disable': ['2'],
 };
 
 test('every command and flag the fake gcloud accepts exists in the real gcloud', async () => {

@@ -127,7 +127,7 @@ export function withoutUrlPasswords(value: string): string {
 }
 
 /** The nearest known name by edit distance, for "did you mean". */
-function closest(name: string, candidates: string[]): string | undefined {
+export function closest(name: string, candidates: string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const c of candidates) {

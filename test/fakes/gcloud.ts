@@ -129,6 +129,17 @@ function serviceJson(name: string, svc: RunService) {
   };
 }
 
+function setVersionState(a: Parsed, cloud: FakeCloud, verb: 'enable' | 'disable', state: 'ENABLED' | 'DISABLED'): Outcome {
+  const denied = needAccount(cloud, `secrets.versions.${verb}`);
+  if (denied) return denied;
+  const name = flag(a, '--secret') ?? '';
+  const version = cloud.secrets[name]?.versions.find((v) => String(v.version) === a.positionals[0]);
+  if (!version) return apiError(`secrets.versions.${verb}`, `NOT_FOUND: Secret Version [projects/123456789012/secrets/${name}/versions/${a.positionals[0]}] not found.`);
+  if (version.state === 'DESTROYED') return apiError(`secrets.versions.${verb}`, `FAILED_PRECONDITION: Secret Version [projects/123456789012/secrets/${name}/versions/${version.version}] is destroyed.`);
+  version.state = state;
+  return ok('', `${verb === 'enable' ? 'Enabled' : 'Disabled'} version [${version.version}] of the secret [${name}].\n`);
+}
+
 const COMMANDS: Record<string, CommandSpec> = {
   version: {
     readOnly: true,
@@ -467,6 +478,25 @@ const COMMANDS: Record<string, CommandSpec> = {
       return { exit: 0, data: items };
     },
   },
+  'run services update': {
+    flags: { '--region': 'value', '--revision-suffix': 'value', '--async': 'bool' },
+    positionals: [1, 1],
+    run: (a, cloud) => {
+      const denied = needAccount(cloud, 'run.services.update');
+      if (denied) return denied;
+      const name = a.positionals[0]!;
+      const svc = cloud.run.services[serviceKey(flag(a, '--region') ?? '', name)];
+      if (!svc) return apiError('run.services.update', `Cannot find service [${name}]`);
+      const suffix = flag(a, '--revision-suffix');
+      if (!suffix) throw new UnsupportedByFake('run services update without --revision-suffix');
+      const revision = `${name}-${suffix}`;
+      if (svc.revisions.some((r) => r.name === revision)) return apiError('run.services.update', `Revision named '${revision}' with different configuration already exists.`);
+      const template = svc.revisions[svc.revisions.length - 1]!;
+      // The same template again: a new revision whose instances read the secrets anew.
+      svc.revisions.push({ name: revision, image: template.image, created: new Date().toISOString(), ready: true });
+      return ok('', `Deploying...\nDone.\nService [${name}] revision [${revision}] has been deployed.\n`);
+    },
+  },
   'run services update-traffic': {
     flags: { '--region': 'value', '--to-revisions': 'value', '--to-latest': 'bool', '--to-tags': 'value', '--async': 'bool' },
     positionals: [1, 1],
@@ -520,10 +550,11 @@ const COMMANDS: Record<string, CommandSpec> = {
       if (denied) return denied;
       const name = flag(a, '--secret') ?? '';
       const secret = cloud.secrets[name];
-      const enabled = secret?.versions.filter((v) => v.state === 'ENABLED') ?? [];
-      const wanted = a.positionals[0] === 'latest' ? enabled[enabled.length - 1] : enabled.find((v) => String(v.version) === a.positionals[0]);
       if (!secret) return apiError('secrets.versions.access', `NOT_FOUND: Secret [projects/123456789012/secrets/${name}] not found or has no versions.`);
+      // `latest` is the most recently created version, whatever its state (Secret Manager's rule).
+      const wanted = a.positionals[0] === 'latest' ? secret.versions[secret.versions.length - 1] : secret.versions.find((v) => String(v.version) === a.positionals[0]);
       if (!wanted) return apiError('secrets.versions.access', `NOT_FOUND: Secret Version [projects/123456789012/secrets/${name}/versions/${a.positionals[0]}] not found.`);
+      if (wanted.state !== 'ENABLED') return apiError('secrets.versions.access', `FAILED_PRECONDITION: Secret Version [projects/123456789012/secrets/${name}/versions/${wanted.version}] is in ${wanted.state} state.`);
       return ok(Buffer.from(wanted.data, 'base64').toString('utf8'));
     },
   },
@@ -543,6 +574,18 @@ const COMMANDS: Record<string, CommandSpec> = {
       secret.versions.push({ version, data: data.toString('base64'), state: 'ENABLED', created: new Date().toISOString() });
       return ok('', `Created version [${version}] of the secret [${name}].\n`);
     },
+  },
+  'secrets versions enable': {
+    flags: { '--secret': 'value', '--etag': 'value' },
+    positionals: [1, 1],
+    required: ['--secret'],
+    run: (a, cloud) => setVersionState(a, cloud, 'enable', 'ENABLED'),
+  },
+  'secrets versions disable': {
+    flags: { '--secret': 'value', '--etag': 'value' },
+    positionals: [1, 1],
+    required: ['--secret'],
+    run: (a, cloud) => setVersionState(a, cloud, 'disable', 'DISABLED'),
   },
   'secrets versions list': {
     readOnly: true,

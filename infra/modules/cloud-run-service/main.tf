@@ -131,8 +131,9 @@ resource "google_cloud_run_v2_service" "this" {
   lifecycle {
     # Rollback moves traffic with `gcloud run services update-traffic`, and the deploy moves it
     # to the new revision only after migrations and health checks; an unrelated apply must not
-    # undo either. gcloud also stamps client fields on every change it makes.
-    ignore_changes = [traffic, client, client_version]
+    # undo either. gcloud also stamps client fields on every change it makes. A secret rotation
+    # starts a new revision of the same template (`--revision-suffix`), which names it.
+    ignore_changes = [traffic, client, client_version, template[0].revision]
   }
 
   depends_on = [google_project_iam_member.runtime]
