@@ -5,9 +5,10 @@
 
 import { make } from './lib/cli.ts';
 import { isTrue } from './lib/confirm.ts';
+import { failureReason } from './lib/exec.ts';
 import { configVar, runtimeVar } from './lib/command.ts';
 import { runIfMain } from './lib/engine.ts';
-import { checkMode, IDENTITY_MODE, lastClientIdentityHeader, readDeployedMode } from './lib/identity-mode.ts';
+import { checkMode, lastClientIdentityHeader, readDeployedMode, readModeFromState } from './lib/identity-mode.ts';
 import { repoInfra } from './lib/infra.ts';
 import { apiFailure, parsePromResponse, queryCommands, readAccessToken } from './lib/monitoring.ts';
 import { defineRunbook, StepFailure, type StepContext } from './lib/runbook.ts';
@@ -26,7 +27,7 @@ async function evidence(ctx: StepContext): Promise<{ count: number | null; last:
   const token = await ctx.attempt(readAccessToken);
   const [counted, last] = await Promise.all([token.ok ? ctx.attempt(count7d) : Promise.resolve(null), ctx.attempt(lastClientIdentityHeader)]);
   const lastSent = last.ok ? last.stdout.trim() || 'none in 30 days' : 'unknown';
-  if (!counted) return { count: null, last: lastSent, why: `no access token: ${token.stderr.trim().split('\n')[0] ?? ''}` };
+  if (!counted) return { count: null, last: lastSent, why: `no access token: ${failureReason(token)}` };
   if (!counted.ok) return { count: null, last: lastSent, why: apiFailure(counted.stdout, counted.stderr, counted.exitCode) };
   try {
     return { count: Math.round(parsePromResponse(counted.stdout).reduce((sum, s) => sum + s.value, 0)), last: lastSent };
@@ -51,8 +52,7 @@ export const cutover = defineRunbook({
       commands: [readImageTag, readMode],
       async run(ctx) {
         await ctx.run(readImageTag);
-        const r = await ctx.run(readMode);
-        const now = r.exitCode === 0 && ctx.value(IDENTITY_MODE) ? ctx.value(IDENTITY_MODE) : 'ignore';
+        const { mode: now } = await readModeFromState(ctx, readMode);
         ctx.state.set('unchanged', now === target(ctx));
         return { note: `${ctx.value(DEPLOYED_IMAGE_TAG)}, mode ${now}${now === target(ctx) ? ` (already ${now})` : ` -> ${target(ctx)}`}` };
       },

@@ -15,7 +15,7 @@ import { runIfMain } from './lib/engine.ts';
 import { GIT_COMMIT, infraCommands, INFRA_DIR, TFVARS_FILE } from './lib/infra.ts';
 import { repoRoot } from './lib/paths.ts';
 import { defineRunbook, StepFailure, UsageFailure } from './lib/runbook.ts';
-import { BACKUP_ID_PATTERN, manifestPath, readManifest } from './lib/state-backups.ts';
+import { BACKUP_ID_PATTERN, checkBackupId, manifestPath, readManifest } from './lib/state-backups.ts';
 import { backupsTable, syncManifests } from './production-backups.ts';
 import { keepIdentityModeStep, readDeployedMode } from './lib/identity-mode.ts';
 import { listRemoteBackups, downloadManifest } from './lib/state-backups.ts';
@@ -56,7 +56,7 @@ export const rollback = defineRunbook({
           if (!id) throw new UsageFailure('choose a backup: run again with BACKUP=<id> from the list above');
         }
         // Typed at the prompt or given as BACKUP=: it becomes a path, so it is checked first.
-        if (!BACKUP_ID_PATTERN.test(id)) throw new UsageFailure(`"${id.slice(0, 80)}" is not a backup id (expected one such as 20261122T010203Z-serial-42; make production-backups lists them)`);
+        checkBackupId(id);
         const file = join(repoRoot, manifestPath(id));
         if (!existsSync(file)) throw new UsageFailure(`there is no backup ${id}; make production-backups lists them`);
         const manifest = readManifest(id);

@@ -21,6 +21,7 @@ import { runIfMain } from './lib/engine.ts';
 import { PROJECT_ID, REGION } from './lib/gcp.ts';
 import { defineRunbook, StepFailure, UsageFailure, type StepContext } from './lib/runbook.ts';
 import { secretCatalog, type SecretEntry } from './lib/secret-catalog.ts';
+import { parseVersionList } from './lib/secret-versions.ts';
 
 const SECRET = configVar('SECRET');
 const NEW_VALUE = runtimeVar('NEW_VALUE', true);
@@ -43,12 +44,6 @@ const catalog = secretCatalog();
 const rollingBack = (ctx: StepContext) => isTrue(ctx.config.get('ROLLBACK'));
 const entryOf = (ctx: StepContext): SecretEntry => ctx.state.get('entry') as SecretEntry;
 
-interface VersionDoc {
-  name: string;
-  state: string;
-  createTime: string;
-}
-const versionId = (v: VersionDoc) => v.name.split('/').pop()!;
 
 const NOT_HERE: Partial<Record<SecretEntry['source'], string>> = {
   supabase: 'rotate it in the Supabase dashboard (Project Settings > API Keys), then make production-supabase stores the new value; see docs/infrastructure/production-deployment.md#rotate-secret',
@@ -83,18 +78,18 @@ export const rotateSecret = defineRunbook({
         const entry = catalog.find((s) => s.name === ctx.value(SECRET))!;
         if (NOT_HERE[entry.source]) throw new UsageFailure(`${entry.name} is not rotated here: ${NOT_HERE[entry.source]}`);
         ctx.state.set('entry', entry);
-        const versions = (JSON.parse((await ctx.run(listVersions)).stdout) as VersionDoc[]).sort((a, b) => Number(versionId(b)) - Number(versionId(a)));
+        const versions = parseVersionList((await ctx.run(listVersions)).stdout);
         const newest = versions[0];
         if (!newest || newest.state !== 'ENABLED') throw new StepFailure(`${entry.name}'s newest version is ${newest ? newest.state : 'missing'}: services mount the newest version, so fix that first (gcloud secrets versions enable ...)`);
         if (rollingBack(ctx)) {
           const previous = versions.slice(1).find((v) => v.state !== 'DESTROYED');
           if (!previous) throw new StepFailure(`${entry.name} has no earlier version to go back to`);
-          ctx.setValue(BAD_VERSION, versionId(newest));
-          ctx.setValue(PREVIOUS_VERSION, versionId(previous));
-          return { note: `back from v${versionId(newest)} to v${versionId(previous)}; read by ${entry.consumers.join(', ') || 'nobody'}` };
+          ctx.setValue(BAD_VERSION, newest.id);
+          ctx.setValue(PREVIOUS_VERSION, previous.id);
+          return { note: `back from v${newest.id} to v${previous.id}; read by ${entry.consumers.join(', ') || 'nobody'}` };
         }
-        ctx.setValue(OLD_VERSION, versionId(newest));
-        return { note: `now v${versionId(newest)}; read by ${entry.consumers.join(', ') || 'nobody'}` };
+        ctx.setValue(OLD_VERSION, newest.id);
+        return { note: `now v${newest.id}; read by ${entry.consumers.join(', ') || 'nobody'}` };
       },
     },
     {

@@ -9,19 +9,15 @@
 import { gcloud } from './lib/cli.ts';
 import type { Command } from './lib/command.ts';
 import { runIfMain } from './lib/engine.ts';
+import { failureReason } from './lib/exec.ts';
 import { PROJECT_ID } from './lib/gcp.ts';
 import { defineRunbook, StepFailure } from './lib/runbook.ts';
 import { secretCatalog, type SecretEntry } from './lib/secret-catalog.ts';
+import { parseVersionList, type SecretVersionInfo } from './lib/secret-versions.ts';
 import { renderTable } from './lib/table.ts';
 
 const catalog = secretCatalog();
 const listVersions = new Map<string, Command>(catalog.map((s) => [s.name, gcloud`secrets versions list ${s.name} --project ${PROJECT_ID} --format=json`]));
-
-interface VersionDoc {
-  name: string;
-  state: string;
-  createTime: string;
-}
 
 export interface SecretStatus {
   name: string;
@@ -35,12 +31,12 @@ export interface SecretStatus {
   unknown?: string;
 }
 
-export function statusOf(entry: SecretEntry, listing: VersionDoc[] | string, now: Date): SecretStatus {
+export function statusOf(entry: SecretEntry, listing: SecretVersionInfo[] | string, now: Date): SecretStatus {
   const base = { name: entry.name, source: entry.source, consumers: entry.consumers, maxAgeDays: entry.maxAgeDays };
   if (typeof listing === 'string') return { ...base, enabledVersions: null, newestEnabled: null, status: 'unknown', unknown: listing };
   const enabled = listing.filter((v) => v.state === 'ENABLED').sort((a, b) => b.createTime.localeCompare(a.createTime));
   const newest = enabled[0];
-  const newestEnabled = newest ? { version: newest.name.split('/').pop()!, created: newest.createTime, ageDays: (now.getTime() - Date.parse(newest.createTime)) / 86_400_000 } : null;
+  const newestEnabled = newest ? { version: newest.id, created: newest.createTime, ageDays: (now.getTime() - Date.parse(newest.createTime)) / 86_400_000 } : null;
   const status: SecretStatus['status'] = !newestEnabled
     ? 'no enabled version'
     : entry.maxAgeDays !== null && newestEnabled.ageDays > entry.maxAgeDays
@@ -83,9 +79,9 @@ export const secretsStatus = defineRunbook({
         const results = await Promise.all(catalog.map((entry) => ctx.attempt(listVersions.get(entry.name)!)));
         const rows = catalog.map((entry, i) => {
           const r = results[i]!;
-          if (!r.ok) return statusOf(entry, (r.stderr.trim().split('\n').find((l) => l.startsWith('ERROR:')) ?? r.stderr.trim()) || `exit ${r.exitCode}`, now);
+          if (!r.ok) return statusOf(entry, failureReason(r), now);
           try {
-            return statusOf(entry, JSON.parse(r.stdout) as VersionDoc[], now);
+            return statusOf(entry, parseVersionList(r.stdout), now);
           } catch {
             return statusOf(entry, 'gcloud printed something that is not JSON', now);
           }

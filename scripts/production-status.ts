@@ -7,7 +7,7 @@
 
 import { listRevisions, listServices, parseServiceList } from './lib/cloud-run.ts';
 import type { Command } from './lib/command.ts';
-import type { CommandResult } from './lib/exec.ts';
+import { failureReason, type CommandResult } from './lib/exec.ts';
 import { runIfMain } from './lib/engine.ts';
 import { PROJECT_ID, REGION, STATE_BUCKET } from './lib/gcp.ts';
 import {
@@ -37,16 +37,10 @@ const SOURCES = {
   alerts: 'Cloud Monitoring alerts API',
 };
 
-/** gcloud's own ERROR line when it printed one, else its last line. */
-function failure(r: CommandResult): string {
-  if (r.notFound) return r.stderr;
-  const lines = r.stderr.trim().split('\n').filter(Boolean);
-  return (lines.find((l) => l.startsWith('ERROR:')) ?? lines.pop() ?? '') || `exit ${r.exitCode}`;
-}
 
 function fromCommand<T>(source: string, result: CommandResult | string, parse: (stdout: string) => T): Sourced<T> {
   if (typeof result === 'string') return { source, unknown: result };
-  if (!result.ok) return { source, unknown: result.command.program.display === 'curl' ? apiFailure(result.stdout, result.stderr, result.exitCode) : failure(result) };
+  if (!result.ok) return { source, unknown: result.command.program.display === 'curl' ? apiFailure(result.stdout, result.stderr, result.exitCode) : failureReason(result) };
   try {
     return { source, value: parse(result.stdout) };
   } catch (error) {
@@ -80,7 +74,7 @@ export const status = defineRunbook({
       async run(ctx) {
         const r = await ctx.attempt(readAccessToken);
         if (r.ok) return;
-        ctx.state.set('no-token', `no access token: ${failure(r)}`);
+        ctx.state.set('no-token', `no access token: ${failureReason(r)}`);
         return { status: 'warn', note: 'Cloud Monitoring will show as unknown' };
       },
     },
@@ -123,7 +117,7 @@ async function readStatus(ctx: StepContext): Promise<StatusReport> {
     window: WINDOW,
     services:
       !services.ok || !revisions.ok
-        ? { source: SOURCES.services, unknown: failure(services.ok ? revisions : services) }
+        ? { source: SOURCES.services, unknown: failureReason(services.ok ? revisions : services) }
         : fromCommand(SOURCES.services, services, (json) => serviceRows(json, revisions.stdout)),
     requests: map(samples(SOURCES.requests, 'requests'), requestFigures),
     p95Ms: map(samples(SOURCES.p95, 'p95'), p95ByService),

@@ -5,7 +5,7 @@
 
 import { curl, supabase } from './lib/cli.ts';
 import { configVar } from './lib/command.ts';
-import type { CommandResult } from './lib/exec.ts';
+import { failureReason, type CommandResult } from './lib/exec.ts';
 import { runIfMain } from './lib/engine.ts';
 import { SUPABASE_ACCESS_TOKEN, SUPABASE_DB_PASSWORD, SUPABASE_PROJECT_REF } from './lib/gcp.ts';
 import { isTrue } from './lib/confirm.ts';
@@ -47,7 +47,7 @@ export const leakedPasswordsStep: Step = {
   commands: [authSettings],
   async run(ctx) {
     const r = await ctx.attempt(authSettings);
-    if (!r.ok) return { status: 'warn', note: `unknown: the Management API answered ${r.stderr.trim().split('\n').pop() || `exit ${r.exitCode}`}; check it in the dashboard` };
+    if (!r.ok) return { status: 'warn', note: `unknown: the Management API answered ${failureReason(r)}; check it in the dashboard` };
     let enabled: unknown;
     try {
       enabled = (JSON.parse(r.stdout) as { password_hibp_enabled?: unknown }).password_hibp_enabled;

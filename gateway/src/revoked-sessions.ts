@@ -59,32 +59,20 @@ export const NO_REVOCATIONS: RevokedSessions = { isRevoked: () => false, reload:
 export function watchRevokedSessions(file: string, options: { reloadMs: number; log: Logger }): RevokedSessions {
   let entries = new Map<string, number>();
   let lastProblem = '';
-  const apply = (read: () => string) => {
-    let parsed: ParsedRevocations;
-    try {
-      parsed = parseRevocations(read());
-    } catch (error) {
-      parsed = { entries, problems: [`cannot read it: ${(error as NodeJS.ErrnoException).code ?? String(error)}`] };
-    }
-    // Any problem keeps the last good list whole: a list with a typo must not forget the others.
+  // Any problem keeps the last good list whole: a list with a typo must not forget the others.
+  const apply = (text: string | NodeJS.ErrnoException) => {
+    const parsed: ParsedRevocations = typeof text === 'string' ? parseRevocations(text) : { entries, problems: [`cannot read it: ${text.code ?? String(text)}`] };
     if (parsed.problems.length === 0) entries = parsed.entries;
     const problem = parsed.problems.join('; ');
     if (problem && problem !== lastProblem) options.log.error({ event: LOG_EVENTS.revokedSessionsUnreadable, file, problem, kept: entries.size }, 'revoked sessions list has problems');
     lastProblem = problem;
   };
-  const reload = async () => {
-    let text: string | Error;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (error) {
-      text = error as Error;
-    }
-    apply(() => {
-      if (text instanceof Error) throw text;
-      return text;
-    });
-  };
-  apply(() => readFileSync(file, 'utf8'));
+  const reload = () => readFile(file, 'utf8').then(apply, apply);
+  try {
+    apply(readFileSync(file, 'utf8'));
+  } catch (error) {
+    apply(error as NodeJS.ErrnoException);
+  }
   const timer = setInterval(() => void reload(), options.reloadMs);
   timer.unref();
   return {

@@ -25,6 +25,13 @@ export interface CommandResult {
   readonly ok: boolean;
 }
 
+/** Why a command failed, in one line: gcloud's own ERROR line when it printed one, else the last line of stderr. */
+export function failureReason(r: CommandResult): string {
+  if (r.notFound) return r.notFound;
+  const lines = r.stderr.trim().split('\n').filter(Boolean);
+  return (lines.find((l) => l.startsWith('ERROR:')) ?? lines.pop() ?? '') || `exit ${r.exitCode}`;
+}
+
 export interface ExecContext {
   lookup(v: Var): string;
   env: NodeJS.ProcessEnv;

@@ -9,8 +9,8 @@ import { gcloud } from './cli.ts';
 import { runtimeVar, type Command } from './command.ts';
 import { PROJECT_ID } from './gcp.ts';
 import type { VarSpec } from './env-schema.ts';
-import type { Step } from './runbook.ts';
-import { StepFailure } from './runbook.ts';
+import { failureReason } from './exec.ts';
+import { StepFailure, type Step, type StepContext } from './runbook.ts';
 
 export const MODES = ['ignore', 'reject'] as const;
 export type IdentityMode = (typeof MODES)[number];
@@ -49,13 +49,19 @@ export function keepIdentityModeStep(read: Command): Step {
         ctx.setValue(IDENTITY_MODE, asked);
         return { note: `${asked} (asked for)` };
       }
-      const r = await ctx.run(read);
-      if (r.exitCode === 0 && ctx.value(IDENTITY_MODE)) return { note: ctx.value(IDENTITY_MODE) };
-      if (/Output "client_internal_id_mode" not found|no outputs/i.test(r.stderr + r.stdout) || (r.exitCode === 0 && !ctx.value(IDENTITY_MODE))) {
-        ctx.setValue(IDENTITY_MODE, DEFAULT_MODE);
-        return { note: `${DEFAULT_MODE} (the state records no mode yet)` };
-      }
-      throw new StepFailure(`could not read the mode production runs from the state: ${r.stderr.trim().split('\n').pop() ?? `exit ${r.exitCode}`}`, r);
+      const { mode, recorded } = await readModeFromState(ctx, read);
+      return { note: recorded ? mode : `${mode} (the state records no mode yet)` };
     },
   };
+}
+
+/** Fill IDENTITY_MODE from the state; a state without the output runs the default. */
+export async function readModeFromState(ctx: StepContext, read: Command): Promise<{ mode: string; recorded: boolean }> {
+  const r = await ctx.run(read);
+  if (r.exitCode === 0 && ctx.value(IDENTITY_MODE)) return { mode: ctx.value(IDENTITY_MODE), recorded: true };
+  if (r.exitCode === 0 || /Output "client_internal_id_mode" not found|no outputs/i.test(r.stderr + r.stdout)) {
+    ctx.setValue(IDENTITY_MODE, DEFAULT_MODE);
+    return { mode: DEFAULT_MODE, recorded: false };
+  }
+  throw new StepFailure(`could not read the mode production runs from the state: ${failureReason(r)}`, r);
 }

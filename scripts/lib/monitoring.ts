@@ -9,15 +9,9 @@ import { PROJECT_ID } from './gcp.ts';
 export const ACCESS_TOKEN = runtimeVar('ACCESS_TOKEN', true);
 export const readAccessToken = gcloud`auth print-access-token`.captureInto(ACCESS_TOKEN);
 
+// The token is a header read from stdin (`curl -H @-`); the quota project is named because user
+// credentials need it for some APIs.
 const BEARER = 'Authorization: Bearer %s';
-
-/**
- * A GET to the Monitoring API: the token is a header read from stdin (`curl -H @-`); the quota
- * project is named because user credentials need it for some APIs.
- */
-function monitoringGet(api: Command): Command {
-  return api.withStdin(ACCESS_TOKEN, BEARER);
-}
 
 /** One of the gateway's log-based metrics (infra/modules/monitoring/log-metrics.tf; a test keeps them equal). */
 export interface GatewayLogMetric {
@@ -53,13 +47,17 @@ export const QUERIES = {
 } as Record<string, string>;
 
 export const promQuery = (query: string) =>
-  monitoringGet(curl`--fail-with-body --silent --show-error --max-time 8 -G -H @- -H "x-goog-user-project: "${PROJECT_ID} https://monitoring.googleapis.com/v1/projects/${PROJECT_ID}/location/global/prometheus/api/v1/query --data-urlencode ${`query=${query}`}`);
+  curl`--fail-with-body --silent --show-error --max-time 8 -G -H @- -H "x-goog-user-project: "${PROJECT_ID} https://monitoring.googleapis.com/v1/projects/${PROJECT_ID}/location/global/prometheus/api/v1/query --data-urlencode ${`query=${query}`}`.withStdin(
+    ACCESS_TOKEN,
+    BEARER,
+  );
 
 export const queryCommands: Readonly<Record<string, Command>> = Object.fromEntries(Object.entries(QUERIES).map(([k, q]) => [k, promQuery(q)]));
 
 /** Alerts (incidents) that are open now. */
-export const listOpenAlerts = monitoringGet(
-  curl`--fail-with-body --silent --show-error --max-time 8 -G -H @- -H "x-goog-user-project: "${PROJECT_ID} https://monitoring.googleapis.com/v3/projects/${PROJECT_ID}/alerts --data-urlencode 'filter=state = "OPEN"'`,
+export const listOpenAlerts = curl`--fail-with-body --silent --show-error --max-time 8 -G -H @- -H "x-goog-user-project: "${PROJECT_ID} https://monitoring.googleapis.com/v3/projects/${PROJECT_ID}/alerts --data-urlencode 'filter=state = "OPEN"'`.withStdin(
+  ACCESS_TOKEN,
+  BEARER,
 );
 
 export interface Sample {

@@ -32,6 +32,20 @@ export function secretCommands(name: string): SecretCommands {
   };
 }
 
+export interface SecretVersionInfo {
+  /** The version number, as gcloud's commands take it. */
+  id: string;
+  state: string;
+  createTime: string;
+}
+
+/** `gcloud secrets versions list --format=json`, newest (highest number) first. */
+export function parseVersionList(json: string): SecretVersionInfo[] {
+  return (JSON.parse(json) as { name: string; state: string; createTime: string }[])
+    .map((v) => ({ id: v.name.split('/').pop()!, state: v.state, createTime: v.createTime }))
+    .sort((a, b) => Number(b.id) - Number(a.id));
+}
+
 export type StoreResult = 'created' | 'updated' | 'unchanged';
 
 /** Make `secret` hold `value`; returns what had to be done. */

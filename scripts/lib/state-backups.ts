@@ -156,9 +156,14 @@ export function readManifest(id: string): BackupManifest {
   return m as unknown as BackupManifest;
 }
 
-/** Select the backup the next download commands fetch; an id not shaped like one is bad input. */
-export function selectBackup(ctx: Pick<StepContext, 'setValue'>, id: string): void {
+/** An id typed, given or listed becomes a path: anything not shaped like a backup id is bad input. */
+export function checkBackupId(id: string): void {
   if (!BACKUP_ID_PATTERN.test(id)) throw new UsageFailure(`"${id.slice(0, 80)}" is not a backup id (expected one such as 20261122T010203Z-serial-42; make production-backups lists them)`);
+}
+
+/** Select the backup the next download commands fetch. */
+export function selectBackup(ctx: Pick<StepContext, 'setValue'>, id: string): void {
+  checkBackupId(id);
   ctx.setValue(BACKUP_ID, id);
   ctx.setValue(MANIFEST_DOWNLOAD, manifestPath(id));
   ctx.setValue(STATE_DOWNLOAD, backupPath(id));
