@@ -1,7 +1,7 @@
 // make production-bootstrap: once per project, and safe to run again. Everything needed before
 // OpenTofu's first run: the APIs, the state bucket with versioning (state recovery depends on
-// it), uniform access and public access prevention, and the image repository CI pushes the
-// first release to. OpenTofu adopts the bucket and the repository (import blocks) and keeps
+// it), uniform access and public access prevention, Secret Manager's service agent (it
+// publishes rotation reminders), and the image repository CI pushes the first release to. OpenTofu adopts the bucket and the repository (import blocks) and keeps
 // their settings as code from then on.
 
 import { gcloud } from './lib/cli.ts';
@@ -11,6 +11,9 @@ import { defineRunbook, StepFailure } from './lib/runbook.ts';
 
 const project = gcloud`projects describe ${PROJECT_ID} --format=${'value(projectId,lifecycleState)'}`;
 const enableApis = gcloud`services enable ${[...REQUIRED_APIS]} --project ${PROJECT_ID}`.liveOutput();
+// Secret Manager's service agent publishes rotation reminders; it exists only once asked for
+// (idempotent: an existing agent is returned as it is).
+const secretManagerAgent = gcloud`beta services identity create --service=secretmanager.googleapis.com --project ${PROJECT_ID}`;
 const bucketExists = gcloud`storage buckets describe gs://${STATE_BUCKET} --format=${'value(name)'}`.allowExitCodes(1);
 const createBucket = gcloud`storage buckets create gs://${STATE_BUCKET} --project ${PROJECT_ID} --location ${REGION} --uniform-bucket-level-access --public-access-prevention`;
 const bucketSettings = gcloud`storage buckets update gs://${STATE_BUCKET} --versioning --uniform-bucket-level-access --public-access-prevention`;
@@ -33,6 +36,7 @@ export const bootstrap = defineRunbook({
       },
     },
     { id: 'apis', title: 'Enable the required APIs', commands: [enableApis] },
+    { id: 'secret-manager-agent', title: 'Create Secret Manager’s service agent', commands: [secretManagerAgent] },
     {
       id: 'state-bucket',
       title: 'Create the state bucket if it does not exist',

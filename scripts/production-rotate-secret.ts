@@ -8,7 +8,8 @@
 //
 // Values come from VALUE_FILE or a hidden prompt, for the secrets a person provides. Supabase's
 // keys rotate in its dashboard and reach Secret Manager through make production-supabase;
-// redis-auth is written by OpenTofu; revoked-sessions is a list, not a credential.
+// redis-auth is written by OpenTofu; revoked-sessions is a list, not a credential. A finished
+// rotation acknowledges the secret's rotation reminders and starts its schedule again.
 
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -18,7 +19,8 @@ import { configVar, runtimeVar } from './lib/command.ts';
 import { closest } from './lib/config.ts';
 import { isTrue } from './lib/confirm.ts';
 import { runIfMain } from './lib/engine.ts';
-import { PROJECT_ID, REGION } from './lib/gcp.ts';
+import { failureReason } from './lib/exec.ts';
+import { PROJECT_ID, REGION, ROTATION_REMINDERS } from './lib/gcp.ts';
 import { defineRunbook, StepFailure, UsageFailure, type StepContext } from './lib/runbook.ts';
 import { secretCatalog, type SecretEntry } from './lib/secret-catalog.ts';
 import { parseVersionList } from './lib/secret-versions.ts';
@@ -30,6 +32,8 @@ const PREVIOUS_VERSION = runtimeVar('PREVIOUS_VERSION');
 const BAD_VERSION = runtimeVar('BAD_VERSION');
 const SUFFIX = runtimeVar('ROTATION_SUFFIX');
 const SERVICE = runtimeVar('CONSUMER');
+const NEXT_ROTATION = runtimeVar('NEXT_ROTATION_TIME');
+const ACK_IDS = runtimeVar('ACK_IDS');
 
 const listVersions = gcloud`secrets versions list ${SECRET} --project ${PROJECT_ID} --format=json`;
 const addVersion = gcloud`secrets versions add ${SECRET} --project ${PROJECT_ID} --data-file=-`.withStdin(NEW_VALUE);
@@ -39,6 +43,9 @@ const rollService = gcloud`run services update ${SERVICE} --region ${REGION} --p
 const verify = make('production-verify');
 const disableOld = gcloud`secrets versions disable ${OLD_VERSION} --secret=${SECRET} --project ${PROJECT_ID}`;
 const disableBad = gcloud`secrets versions disable ${BAD_VERSION} --secret=${SECRET} --project ${PROJECT_ID}`;
+const reschedule = gcloud`secrets update ${SECRET} --project ${PROJECT_ID} --next-rotation-time=${NEXT_ROTATION}`.allowExitCodes(1);
+const pullReminders = gcloud`pubsub subscriptions pull ${ROTATION_REMINDERS} --project ${PROJECT_ID} --limit=100 --format=json`.allowExitCodes(1);
+const ackReminders = gcloud`pubsub subscriptions ack ${ROTATION_REMINDERS} --project ${PROJECT_ID} --ack-ids=${ACK_IDS}`;
 
 const catalog = secretCatalog();
 const rollingBack = (ctx: StepContext) => isTrue(ctx.config.get('ROLLBACK'));
@@ -161,7 +168,38 @@ export const rotateSecret = defineRunbook({
       commands: [disableBad],
       skipIf: (ctx) => (rollingBack(ctx) ? null : 'not rolling back'),
     },
+    {
+      id: 'clear-reminder',
+      title: 'Move the next reminder a full period on and acknowledge the waiting ones',
+      commands: [reschedule, pullReminders, ackReminders],
+      skipIf: (ctx) => (rollingBack(ctx) ? 'rolling back: the old value is back, so its reminder stands' : entryOf(ctx).maxAgeDays === null ? 'no maximum age, so no reminders' : null),
+      async run(ctx) {
+        const entry = entryOf(ctx);
+        // The rotation is done by now; a reminder that cannot be cleared is reported, not fatal.
+        ctx.setValue(NEXT_ROTATION, new Date(Date.now() + entry.maxAgeDays! * 86_400_000).toISOString().replace(/\.\d{3}Z$/, 'Z'));
+        const rescheduled = await ctx.run(reschedule);
+        const pulled = await ctx.run(pullReminders);
+        const problems = [rescheduled, pulled].filter((r) => r.exitCode !== 0).map(failureReason);
+        // Other secrets' reminders pulled here return to the subscription when their lease ends.
+        const mine = pulled.exitCode === 0 ? remindersOf(pulled.stdout, entry.name) : [];
+        if (mine.length) {
+          ctx.setValue(ACK_IDS, mine.join(','));
+          await ctx.run(ackReminders);
+        }
+        const done = `next reminder ${ctx.value(NEXT_ROTATION)}; ${mine.length} waiting reminder(s) acknowledged`;
+        if (problems.length) return { status: 'warn', note: `${rescheduled.exitCode === 0 ? done : 'reminder not moved'}: ${problems.join('; ')} (run make production-deploy: it adds the rotation schedule and the reminders subscription)` };
+        return { note: done };
+      },
+    },
   ],
 });
+
+/** Ack ids of the SECRET_ROTATE reminders of one secret, from `pubsub subscriptions pull --format=json`. */
+export function remindersOf(pulledJson: string, secret: string): string[] {
+  const received = JSON.parse(pulledJson || '[]') as { ackId: string; message?: { attributes?: Record<string, string> } }[];
+  return received
+    .filter((r) => r.message?.attributes?.eventType === 'SECRET_ROTATE' && r.message.attributes.secretId?.split('/').pop() === secret)
+    .map((r) => r.ackId);
+}
 
 runIfMain(import.meta.url, rotateSecret);

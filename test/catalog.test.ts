@@ -33,6 +33,27 @@ test('every problem in a broken catalog is reported at once', () => {
   assert.match(text, /databases\.main\.migrate_with/);
 });
 
+test('a broken rotation policy is reported in full, and every name in it is a secret production has', async () => {
+  const raw = parse(readFileSync(join(repoRoot, 'services.yaml'), 'utf8'));
+  raw.secret_rotation.default_days = 0;
+  raw.secret_rotation.days['openai-api-key'] = 7.5;
+  raw.secret_rotation.never.push('redis-auth', 'Bad_Name');
+  raw.secret_rotation.every = 30;
+  const text = validateCatalog(raw).problems.join('\n');
+  assert.match(text, /secret_rotation\.default_days: expected a whole number of days/);
+  assert.match(text, /secret_rotation\.days\.openai-api-key: expected a whole number/);
+  assert.match(text, /redis-auth is under both days and never/);
+  assert.match(text, /"Bad_Name" is not a Secret Manager secret name/);
+  assert.match(text, /secret_rotation\.every: unknown key/);
+  delete raw.secret_rotation;
+  assert.match(validateCatalog(raw).problems.join('\n'), /secret_rotation: missing/);
+
+  const { secretCatalog } = await import('../scripts/lib/secret-catalog.ts');
+  const known = new Set(secretCatalog().map((s) => s.name));
+  const policy = loadCatalog().secret_rotation;
+  for (const name of [...Object.keys(policy.days), ...policy.never]) assert.ok(known.has(name), `secret_rotation names ${name}, which production does not have`);
+});
+
 test('preflight asks for the OpenTofu version the configuration requires', async () => {
   const { TOFU_MIN_VERSION } = await import('../scripts/lib/cli.ts');
   const versions = readFileSync(join(repoRoot, 'infra/environments/production/versions.tf'), 'utf8');

@@ -196,6 +196,10 @@ const FLAG_SAMPLES: Record<string, string> = {
   '--order': 'desc',
   '--bucket': '_Default',
   '--view': '_AllLogs',
+  '--next-rotation-time': '2027-03-04T00:00:00Z',
+  '--rotation-period': '7776000s',
+  '--update-labels': 'team=platform',
+  '--ack-ids': 'ack-1,ack-2',
 };
 const POSITIONALS: Record<string, string[]> = {
   'config get-value': ['project'],
@@ -209,6 +213,9 @@ const POSITIONALS: Record<string, string[]> = {
   'logging read': ['resource.type="cloud_run_revision"'],
   'secrets versions enable': ['2'],
   'secrets versions disable': ['2'],
+  'secrets update': ['openai-api-key'],
+  'pubsub subscriptions pull': ['secret-rotation-due'],
+  'pubsub subscriptions ack': ['secret-rotation-due'],
 };
 
 test('every command and flag the fake gcloud accepts exists in the real gcloud', async () => {

@@ -31,9 +31,18 @@ export interface Database {
   readonly migrate_with: string;
 }
 
+/** How long secrets' values may live before they are due for rotation. */
+export interface SecretRotation {
+  readonly default_days: number;
+  readonly days: Readonly<Record<string, number>>;
+  /** Not credentials: never due. */
+  readonly never: readonly string[];
+}
+
 export interface Catalog {
   readonly services: readonly Service[];
   readonly databases: readonly Database[];
+  readonly secret_rotation: SecretRotation;
   readonly shared: Readonly<Record<string, { paths: readonly string[] }>>;
 }
 
@@ -111,12 +120,37 @@ export function validateCatalog(raw: unknown): { catalog: Catalog; problems: str
     return service;
   });
 
+  const secret_rotation = validateRotation(doc.secret_rotation, problems);
+
   const publics = services.filter((s) => s.ingress === 'public');
   if (publics.length !== 1 || publics[0]?.name !== 'gateway') problems.push('services: the gateway, and only the gateway, has ingress public');
 
   return {
-    catalog: { services, databases, shared: Object.fromEntries(Object.entries(shared).map(([k, v]) => [k, { paths: (v?.paths as string[]) ?? [] }])) },
+    catalog: { services, databases, secret_rotation, shared: Object.fromEntries(Object.entries(shared).map(([k, v]) => [k, { paths: (v?.paths as string[]) ?? [] }])) },
     problems,
+  };
+}
+
+// Secret Manager takes rotation periods from an hour to 100 years.
+const MAX_ROTATION_DAYS = 36500;
+
+function validateRotation(raw: unknown, problems: string[]): SecretRotation {
+  const r = (raw ?? {}) as Record<string, unknown>;
+  const days = (at: string, v: unknown): number => {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > MAX_ROTATION_DAYS) problems.push(`${at}: expected a whole number of days from 1 to ${MAX_ROTATION_DAYS}`);
+    return Number(v);
+  };
+  if (raw === undefined) problems.push('secret_rotation: missing; give default_days (and days, never) so every secret has a maximum age');
+  for (const key of Object.keys(r)) if (!['default_days', 'days', 'never'].includes(key)) problems.push(`secret_rotation.${key}: unknown key (expected default_days, days or never)`);
+  const perSecret = (r.days ?? {}) as Record<string, unknown>;
+  if (typeof perSecret !== 'object' || Array.isArray(perSecret)) problems.push('secret_rotation.days: expected secret name: days');
+  const never = Array.isArray(r.never) && r.never.every((x) => typeof x === 'string') ? (r.never as string[]) : (problems.push('secret_rotation.never: expected a list of secret names'), []);
+  for (const name of [...Object.keys(perSecret), ...never]) if (!SECRET.test(name)) problems.push(`secret_rotation: "${name}" is not a Secret Manager secret name`);
+  for (const name of never) if (name in perSecret) problems.push(`secret_rotation: ${name} is under both days and never; keep one`);
+  return {
+    default_days: days('secret_rotation.default_days', r.default_days),
+    days: Object.fromEntries(Object.entries(perSecret).map(([name, v]) => [name, days(`secret_rotation.days.${name}`, v)])),
+    never,
   };
 }
 

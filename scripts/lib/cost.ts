@@ -71,6 +71,11 @@ const FREE = new Set([
   // A handful of low-cardinality counters stays inside the 150 MiB of chargeable Monitoring data
   // each billing account gets free every month.
   'google_logging_metric',
+  // Secret rotation reminders: a few messages a year, inside Pub/Sub's 10 GiB of free
+  // throughput a month; unacknowledged messages within a week's retention are not billed as storage.
+  'google_pubsub_topic',
+  'google_pubsub_subscription',
+  'google_pubsub_topic_iam_member',
 ]);
 
 export function loadPriceTable(file = join(repoRoot, PRICE_TABLE)): PriceTable {

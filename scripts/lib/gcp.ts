@@ -29,6 +29,7 @@ export const REQUIRED_APIS = [
   'iamcredentials.googleapis.com',
   'logging.googleapis.com',
   'monitoring.googleapis.com',
+  'pubsub.googleapis.com',
   'redis.googleapis.com',
   'run.googleapis.com',
   'secretmanager.googleapis.com',
@@ -36,3 +37,6 @@ export const REQUIRED_APIS = [
   'storage.googleapis.com',
   'sts.googleapis.com',
 ] as const;
+
+/** The Pub/Sub subscription that keeps Secret Manager's SECRET_ROTATE reminders (infra's secrets module). */
+export const ROTATION_REMINDERS = 'secret-rotation-due';

@@ -1,8 +1,9 @@
 // Which Secret Manager secrets exist, who provides each value (the operator with make
 // production-secrets, the Supabase project with make production-supabase, or OpenTofu), who
-// reads it, and how old its value may get before it is due for rotation.
+// reads it, and how old its value may get before it is due for rotation (services.yaml
+// secret_rotation, which OpenTofu turns into Secret Manager rotation schedules).
 
-import { loadCatalog, mountedSecrets } from './catalog.ts';
+import { loadCatalog, mountedSecrets, type SecretRotation } from './catalog.ts';
 import { SUPABASE_SECRETS } from './outputs.ts';
 
 /**
@@ -22,22 +23,6 @@ export interface SecretEntry {
   maxAgeDays: number | null;
 }
 
-/**
- * The rotation policy. A credential gets older only by being exposed more: database URLs (they
- * carry a password) every 90 days, API keys every 180, Supabase's keys and Redis AUTH yearly
- * (their rotation touches the project or the cache); the revoked-sessions list is not a
- * credential. A secret not named here is due after DEFAULT_MAX_AGE_DAYS.
- */
-const MAX_AGE_DAYS: Record<string, number | null> = {
-  'revoked-sessions': null,
-  'redis-auth': 365,
-  'supabase-url': null,
-  'supabase-anon-key': 365,
-  'supabase-service-role-key': 365,
-  'openai-api-key': 180,
-  'qdrant-api-key': 180,
-};
-const DEFAULT_MAX_AGE_DAYS = 90;
 
 /** Secrets whose values only a person has: database URLs, third-party API keys. */
 export function operatorSecrets(): string[] {
@@ -45,6 +30,12 @@ export function operatorSecrets(): string[] {
   const all = new Set(catalog.services.flatMap((s) => mountedSecrets(catalog, s)));
   for (const s of [...SUPABASE_SECRETS, ...INFRA_SECRETS]) all.delete(s);
   return [...all].sort();
+}
+
+/** The catalog's rotation policy for one secret (services.yaml secret_rotation). */
+export function maxAgeDays(policy: SecretRotation, name: string): number | null {
+  if (policy.never.includes(name)) return null;
+  return policy.days[name] ?? policy.default_days;
 }
 
 /** Every secret production has, with its source, consumers and maximum age. */
@@ -59,6 +50,6 @@ export function secretCatalog(): SecretEntry[] {
     name,
     source: sourceOf(name),
     consumers: consumers.get(name) ?? [],
-    maxAgeDays: name in MAX_AGE_DAYS ? MAX_AGE_DAYS[name]! : DEFAULT_MAX_AGE_DAYS,
+    maxAgeDays: maxAgeDays(catalog.secret_rotation, name),
   }));
 }

@@ -20,11 +20,26 @@ before(async () => {
   const deployed = await ws.make('production-deploy', { YES: '1' }, { timeoutMs: 180_000 });
   assert.equal(deployed.code, 0, deployed.all);
   ws.fakes.seed((cloud) => {
-    cloud.secrets['openai-api-key'] = { versions: [{ version: 1, data: Buffer.from(OLD).toString('base64'), state: 'ENABLED', created: new Date(Date.now() - 200 * 86_400_000).toISOString() }] };
+    cloud.secrets['openai-api-key'] = {
+      versions: [{ version: 1, data: Buffer.from(OLD).toString('base64'), state: 'ENABLED', created: new Date(Date.now() - 200 * 86_400_000).toISOString() }],
+      // As OpenTofu left it: a 180-day schedule whose reminder has already been published.
+      rotation: { rotationPeriod: '15552000s', nextRotationTime: new Date(Date.now() + 160 * 86_400_000).toISOString() },
+      topics: ['projects/mm-prod-1/topics/secret-rotation-reminders'],
+    };
+    cloud.subscriptions = { 'secret-rotation-due': { ackDeadlineSeconds: 60, messages: [reminder('openai-api-key', '1'), reminder('qdrant-api-key', '2')] } };
   });
 });
 after(async () => ws.cleanup());
 
+function reminder(secret: string, id: string) {
+  return {
+    messageId: id,
+    attributes: { eventType: 'SECRET_ROTATE', secretId: `projects/123456789012/secrets/${secret}`, dataFormat: 'JSON_API_V1', timestamp: new Date().toISOString() },
+    data: Buffer.from(JSON.stringify({ name: `projects/123456789012/secrets/${secret}` })).toString('base64'),
+    publishTime: new Date().toISOString(),
+  };
+}
+const waiting = () => ws.fakes.cloud().subscriptions!['secret-rotation-due']!.messages.map((m) => m.attributes.secretId!.split('/').pop());
 const versions = () => ws.fakes.cloud().secrets['openai-api-key']!.versions.map((v) => ({ v: v.version, state: v.state, value: Buffer.from(v.data, 'base64').toString('utf8') }));
 const latest = () => versions().at(-1)!;
 const revisionsOf = (service: string) => Object.entries(ws.fakes.cloud().run.services).find(([k]) => k.endsWith(`/${service}`))![1].revisions.map((r) => r.name);
@@ -53,11 +68,20 @@ test('a rotation adds the new value, rolls every reader, verifies, then disables
   const order = ['versions add', 'run services update agent-service', 'versions disable 1'].map((needle) => calls.findIndex((c) => c.includes(needle)));
   assert.ok(order.every((i) => i >= 0) && order[0]! < order[1]! && order[1]! < order[2]!, `added, rolled, then disabled: ${order}`);
   assert.ok(!leaked([r.all, ...calls, ...filesUnder(join(ws.dir, '.runs')).map((f) => f.text)], [OLD, NEW]), 'no value in the output, the logs or a command line');
+
+  // The reminder: this secret's is acknowledged (the alert closes), another secret's stays, and
+  // the next one comes a full 180 days after this rotation, not after the old schedule.
+  assert.deepEqual(waiting(), ['qdrant-api-key']);
+  const next = Date.parse(ws.fakes.cloud().secrets['openai-api-key']!.rotation!.nextRotationTime);
+  assert.ok(Math.abs(next - (Date.now() + 180 * 86_400_000)) < 3_600_000, `next rotation ${new Date(next).toISOString()}`);
+  assert.match(r.all, /1 waiting reminder\(s\) acknowledged/);
 });
 
 test('ROLLBACK=1 brings the previous value back as the newest version and disables the bad one', async () => {
+  ws.fakes.seed((cloud) => void cloud.subscriptions!['secret-rotation-due']!.messages.push(reminder('openai-api-key', '3')));
   const r = await script({ SECRET: 'openai-api-key', ROLLBACK: '1', YES: '1' });
   assert.equal(r.code, 0, r.all);
+  assert.ok(waiting().includes('openai-api-key'), 'the old value is back, so its reminder stands');
   assert.deepEqual(latest(), { v: 3, state: 'ENABLED', value: OLD }, 'latest (what services mount) is the old value again');
   assert.equal(versions().find((v) => v.v === 2)!.state, 'DISABLED');
   assert.ok(!leaked([r.all], [OLD, NEW]));
@@ -74,6 +98,17 @@ test('when verification fails the old version stays enabled, and the run says ho
   } finally {
     ws.health.status = 200;
   }
+});
+
+test('a project without the reminders subscription still rotates, and the run says what to deploy', async () => {
+  ws.fakes.seed((cloud) => {
+    cloud.secrets['qdrant-api-key'] = { versions: [{ version: 1, data: Buffer.from('qdrant-key-1111').toString('base64'), state: 'ENABLED' }] };
+    delete cloud.subscriptions;
+  });
+  const r = await script({ SECRET: 'qdrant-api-key', VALUE_FILE: valueFile('qdrant-key-2222'), YES: '1' });
+  assert.equal(r.code, 0, r.all);
+  assert.deepEqual(ws.fakes.cloud().secrets['qdrant-api-key']!.versions.map((v) => v.state), ['DISABLED', 'ENABLED']);
+  assert.match(r.all, /reminder not moved: .*at least one topic.*NOT_FOUND.*run make production-deploy/s);
 });
 
 test('bad input is exit 2 and changes nothing: an unknown secret (with a suggestion), a Supabase key, no value without a terminal', async () => {

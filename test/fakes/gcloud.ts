@@ -649,6 +649,93 @@ const COMMANDS: Record<string, CommandSpec> = {
       return ok('', `Created secret [${name}].\n`);
     },
   },
+  'secrets update': {
+    // Only the rotation schedule's next time is implemented; any other change exits 70 below.
+    flags: {
+      '--next-rotation-time': 'value',
+      '--rotation-period': 'value',
+      '--remove-next-rotation-time': 'bool',
+      '--remove-rotation-period': 'bool',
+      '--remove-rotation-schedule': 'bool',
+      '--etag': 'value',
+      '--location': 'value',
+      '--update-labels': 'value',
+    },
+    positionals: [1, 1],
+    run: (a, cloud) => {
+      const denied = needAccount(cloud, 'secrets.update');
+      if (denied) return denied;
+      const name = a.positionals[0]!;
+      const secret = cloud.secrets[name];
+      if (!secret) return apiError('secrets.update', `NOT_FOUND: Secret [projects/123456789012/secrets/${name}] not found.`);
+      const next = flag(a, '--next-rotation-time');
+      if (next === undefined || [...a.flags.keys()].some((f) => !['--next-rotation-time', '--project', '--format', '--quiet', '--verbosity'].includes(f))) throw new UnsupportedByFake('secrets update: only --next-rotation-time');
+      if (Number.isNaN(Date.parse(next))) return { exit: 2, stderr: `ERROR: (gcloud.secrets.update) argument --next-rotation-time: Failed to parse date/time: ${next}\n` };
+      // Secret Manager: a rotation schedule needs a topic to publish its reminders to.
+      if (!secret.topics?.length) return apiError('secrets.update', 'INVALID_ARGUMENT: Secret must have at least one topic to set rotation.');
+      secret.rotation = { rotationPeriod: secret.rotation?.rotationPeriod ?? '', nextRotationTime: new Date(next).toISOString().replace('.000Z', 'Z') };
+      if (!secret.rotation.rotationPeriod) delete (secret.rotation as Partial<typeof secret.rotation>).rotationPeriod;
+      return ok('', `Updated secret [${name}].\n`);
+    },
+  },
+  'pubsub subscriptions pull': {
+    flags: { '--auto-ack': 'bool', '--uri': 'bool' },
+    positionals: [1, 1],
+    isList: true,
+    run: (a, cloud) => {
+      const denied = needAccount(cloud, 'pubsub.subscriptions.pull');
+      if (denied) return denied;
+      const name = a.positionals[0]!.split('/').pop()!;
+      const sub = cloud.subscriptions?.[name];
+      if (!sub) return apiError('pubsub.subscriptions.pull', `NOT_FOUND: Resource not found (resource=${name}).`);
+      const limit = Number(flag(a, '--limit') ?? 1);
+      const now = Date.now();
+      const delivered = sub.messages.filter((m) => !m.leasedUntil || m.leasedUntil <= now).slice(0, limit);
+      const autoAck = a.flags.get('--auto-ack') === true;
+      const items = delivered.map((m) => {
+        const ackId = `ack-${m.messageId}-${now}`;
+        if (autoAck) sub.messages = sub.messages.filter((x) => x !== m);
+        else m.leasedUntil = now + sub.ackDeadlineSeconds * 1000;
+        return { ackId, message: { attributes: m.attributes, data: m.data, messageId: m.messageId, publishTime: m.publishTime } };
+      });
+      return { exit: 0, data: items };
+    },
+  },
+  'pubsub subscriptions ack': {
+    flags: { '--ack-ids': 'value' },
+    positionals: [1, 1],
+    required: ['--ack-ids'],
+    run: (a, cloud) => {
+      const denied = needAccount(cloud, 'pubsub.subscriptions.ack');
+      if (denied) return denied;
+      const name = a.positionals[0]!.split('/').pop()!;
+      const sub = cloud.subscriptions?.[name];
+      if (!sub) return apiError('pubsub.subscriptions.ack', `NOT_FOUND: Resource not found (resource=${name}).`);
+      // An ack id names one delivery; an expired or unknown one is ignored, as Pub/Sub does.
+      const ids = new Set(flag(a, '--ack-ids')!.split(','));
+      const now = Date.now();
+      sub.messages = sub.messages.filter((m) => !(m.leasedUntil && m.leasedUntil > now && [...ids].some((id) => id.startsWith(`ack-${m.messageId}-`))));
+      return ok('', `Acked the messages with the following ackIds: [${[...ids].join(', ')}]\n`);
+    },
+  },
+  'beta services identity create': {
+    // --folder and --organization exist too; only a project's agent is needed here.
+    flags: { '--service': 'value' },
+    positionals: [0, 0],
+    required: ['--service'],
+    run: (a, cloud) => {
+      const denied = needAccount(cloud, 'beta.services.identity.create');
+      if (denied) return denied;
+      const project = projectOf(a) ?? '';
+      if (!cloud.projects[project]) return apiError('beta.services.identity.create', `PERMISSION_DENIED: Permission denied on resource project ${project}.`);
+      const service = flag(a, '--service')!;
+      if (!cloud.projects[project]!.apis.includes(service)) return apiError('beta.services.identity.create', `FAILED_PRECONDITION: Service ${service} is not enabled for consumer project ${project}.`);
+      const key = `${project}/${service}`;
+      cloud.serviceIdentities ??= [];
+      if (!cloud.serviceIdentities.includes(key)) cloud.serviceIdentities.push(key);
+      return ok('', `Service identity created: service-123456789012@gcp-sa-${service.split('.')[0]}.iam.gserviceaccount.com\n`);
+    },
+  },
   'secrets describe': {
     readOnly: true,
     flags: {},

@@ -53,6 +53,32 @@ export interface SecretVersion {
   created?: string;
 }
 
+/** Secret Manager's rotation schedule of a secret (set by OpenTofu in production). */
+export interface SecretRotation {
+  /** e.g. "7776000s". */
+  rotationPeriod: string;
+  /** RFC 3339: when the next SECRET_ROTATE reminder is published. */
+  nextRotationTime: string;
+}
+
+export interface SecretState {
+  versions: SecretVersion[];
+  rotation?: SecretRotation;
+  /** Pub/Sub topics (projects/P/topics/T) Secret Manager publishes the secret's events to. */
+  topics?: string[];
+}
+
+/** A message waiting in a Pub/Sub subscription until acknowledged. */
+export interface PubsubMessage {
+  messageId: string;
+  attributes: Record<string, string>;
+  /** base64 */
+  data: string;
+  publishTime: string;
+  /** Set while pulled and not yet acknowledged: not delivered again before this time (ms). */
+  leasedUntil?: number;
+}
+
 export interface Fault {
   /** Which fake: "tofu" or "gcloud". */
   tool: 'tofu' | 'gcloud';
@@ -76,7 +102,11 @@ export interface FakeCloud {
   projects: Record<string, { lifecycleState: string; apis: string[] }>;
   buckets: Record<string, Bucket>;
   run: { services: Record<string, RunService>; jobs: Record<string, RunJob> };
-  secrets: Record<string, { versions: SecretVersion[] }>;
+  secrets: Record<string, SecretState>;
+  /** Pub/Sub subscriptions by short name, with their undelivered messages. */
+  subscriptions?: Record<string, { ackDeadlineSeconds: number; messages: PubsubMessage[] }>;
+  /** Service agents created with `beta services identity create`, as "<project>/<service>". */
+  serviceIdentities?: string[];
   /** Cloud Logging entries (LogEntry JSON: timestamp, resource, jsonPayload), for `logging read`. */
   logEntries?: Record<string, unknown>[];
   /** Artifact Registry repositories, as "<location>/<name>". */

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { GATEWAY_ENV_VARS } from '../../gateway/src/config.ts';
 import { loadCatalog, mountedSecrets } from '../../scripts/lib/catalog.ts';
-import { INFRA_SECRETS } from '../../scripts/lib/secret-catalog.ts';
-import { ARTIFACT_REPOSITORY, REQUIRED_APIS } from '../../scripts/lib/gcp.ts';
+import { INFRA_SECRETS, maxAgeDays } from '../../scripts/lib/secret-catalog.ts';
+import { ARTIFACT_REPOSITORY, REQUIRED_APIS, ROTATION_REMINDERS } from '../../scripts/lib/gcp.ts';
 import { GATEWAY_LOG_METRICS } from '../../scripts/lib/monitoring.ts';
 import { loadModuleSource, type ModuleSource } from './hcl/parse.ts';
 import type { Rendered } from './hcl/render.ts';
@@ -145,6 +145,45 @@ test('secrets the runbooks create before the first apply are adopted, and only t
     })
     .sort();
   assert.deepEqual(adopted, expected);
+});
+
+test('each secret gets the rotation schedule of its maximum age, its reminders reach the subscription the rotation acknowledges, and an alert watches it', () => {
+  const catalog = loadCatalog();
+  const byType = (type: string) => production.resources.filter((r) => r.type === type);
+  const [topic] = byType('google_pubsub_topic');
+  const [subscription] = byType('google_pubsub_subscription');
+  assert.ok(topic && subscription);
+  const problems: string[] = [];
+  for (const secret of byType('google_secret_manager_secret')) {
+    const name = String(secret.values.secret_id);
+    const days = maxAgeDays(catalog.secret_rotation, name);
+    const rotation = (secret.values.rotation as Record<string, unknown>[] | undefined)?.[0];
+    const topics = ((secret.values.topics as Record<string, unknown>[] | undefined) ?? []).map((t) => t.name);
+    if (days === null) {
+      if (rotation || topics.length) problems.push(`${name} is never due but has a rotation schedule`);
+      continue;
+    }
+    if (rotation?.rotation_period !== `${days * 86400}s`) problems.push(`${name}: rotation_period ${String(rotation?.rotation_period)}, expected ${days * 86400}s (${days} days)`);
+    if (rotation && rotation.next_rotation_time === undefined) problems.push(`${name}: a rotation period needs a next_rotation_time`);
+    if (topics.length !== 1) problems.push(`${name}: expected the reminders topic, got ${JSON.stringify(topics)}`);
+    if (!JSON.stringify(secret.lifecycle.ignore_changes ?? '').includes('next_rotation_time')) problems.push(`${name}: an apply would move its next rotation time back`);
+  }
+  assert.deepEqual(problems, []);
+
+  assert.equal(subscription.values.name, ROTATION_REMINDERS, 'the rotation acknowledges the subscription infra creates');
+  assert.equal(subscription.values.filter, 'attributes.eventType = "SECRET_ROTATE"');
+  assert.deepEqual(subscription.values.expiration_policy, [{ ttl: '' }], 'nobody pulls for months: it must never expire');
+  const [grant] = byType('google_pubsub_topic_iam_member');
+  assert.equal(grant!.values.role, 'roles/pubsub.publisher');
+  // The project number is known only after the data source is read: the plan shows the expression.
+  assert.match(String(grant!.values.member), /serviceAccount:service-\$\{data\.google_project\.this\.number\}@gcp-sa-secretmanager\.iam\.gserviceaccount\.com/);
+
+  const alert = byType('google_monitoring_alert_policy').find((a) => JSON.stringify(a.values.conditions).includes('num_undelivered_messages'));
+  assert.ok(alert, 'an alert watches the reminders');
+  assert.match(JSON.stringify(alert.values.conditions), new RegExp(`subscription_id=\\\\"${ROTATION_REMINDERS}\\\\"`));
+  const doc = readFileSync(join(INFRA, '..', 'docs', 'infrastructure', 'production-deployment.md'), 'utf8');
+  const anchor = String(((alert.values.documentation as Record<string, unknown>[])[0]!.links as Record<string, unknown>[])[0]!.url).split('#')[1];
+  assert.ok(doc.includes(`<a id="${anchor}"></a>`), `the runbook has a section #${anchor}`);
 });
 
 test('every alert on a gateway log metric links to a runbook section that exists, and alerts on a metric the configuration defines', () => {

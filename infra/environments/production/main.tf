@@ -23,6 +23,14 @@ locals {
   # created, with their values, by make production-secrets and make production-supabase.
   tofu_written_secrets = ["redis-auth", "revoked-sessions"]
 
+  # How long each secret's value may live (services.yaml secret_rotation, which make
+  # production-secrets-status reads too): it becomes the secret's rotation schedule.
+  rotation = local.catalog.secret_rotation
+  rotation_days = {
+    for secret in local.secret_names : secret => lookup(local.rotation.days, secret, local.rotation.default_days)
+    if !contains(local.rotation.never, secret)
+  }
+
   # Every service sends private-range traffic into the VPC. *.run.app resolves to
   # private.googleapis.com there (network module), so the gateway's calls to internal-only
   # services arrive through the VPC, while internet-bound traffic (Supabase, OpenAI) keeps
@@ -80,9 +88,11 @@ module "registry" {
 module "secrets" {
   source = "../../modules/secrets"
 
-  project_id = var.project_id
-  secret_ids = local.secret_names
-  labels     = local.labels
+  project_id     = var.project_id
+  project_number = data.google_project.this.number
+  secret_ids     = local.secret_names
+  rotation_days  = local.rotation_days
+  labels         = local.labels
 
   # Each secret is readable by exactly the services that mount it (and so by their migration
   # jobs, which run as the owning service's account).
@@ -231,6 +241,8 @@ module "monitoring" {
   runbook_url        = "https://github.com/${var.github_repository}/blob/main/docs/infrastructure/production-deployment.md"
   billing_account_id = var.billing_account_id
   monthly_budget_usd = var.monthly_budget_usd
+
+  secret_rotation_subscription = module.secrets.rotation_subscription
 
   depends_on = [google_project_service.required]
 }

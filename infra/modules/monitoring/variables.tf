@@ -122,3 +122,8 @@ variable "redis_down_minutes" {
   type        = number
   default     = 10
 }
+
+variable "secret_rotation_subscription" {
+  description = "Pub/Sub subscription that keeps Secret Manager's SECRET_ROTATE reminders (secrets module); an incident is open while one waits there."
+  type        = string
+}

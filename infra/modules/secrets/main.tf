@@ -22,6 +22,33 @@ resource "google_secret_manager_secret" "this" {
   replication {
     auto {}
   }
+
+  # A secret with a maximum age gets Secret Manager's rotation schedule: when it is due, Secret
+  # Manager publishes SECRET_ROTATE to the reminders topic (rotation-reminders.tf). Secret
+  # Manager never changes a value itself; the reminder asks a person to run the rotation.
+  dynamic "rotation" {
+    for_each = contains(keys(var.rotation_days), each.value) ? [var.rotation_days[each.value]] : []
+    content {
+      rotation_period    = "${rotation.value * 86400}s"
+      next_rotation_time = timeadd(timestamp(), "${rotation.value * 24}h")
+    }
+  }
+
+  dynamic "topics" {
+    for_each = contains(keys(var.rotation_days), each.value) ? [google_pubsub_topic.rotation_reminders.id] : []
+    content {
+      name = topics.value
+    }
+  }
+
+  lifecycle {
+    # Set once here; from then on Secret Manager moves it one period on at each reminder, and
+    # make production-rotate-secret moves it to a full period after the rotation it just did.
+    ignore_changes = [rotation[0].next_rotation_time]
+  }
+
+  # Secret Manager refuses a topic its service agent may not publish to.
+  depends_on = [google_pubsub_topic_iam_member.secret_manager_publishes]
 }
 
 resource "google_secret_manager_secret_iam_member" "accessor" {

@@ -13,3 +13,8 @@ output "names" {
   description = "Every secret id this module manages (names only, never values)."
   value       = sort(keys(google_secret_manager_secret.this))
 }
+
+output "rotation_subscription" {
+  description = "The subscription holding the secrets' rotation reminders."
+  value       = google_pubsub_subscription.rotation_due.name
+}

@@ -24,3 +24,25 @@ variable "labels" {
   type        = map(string)
   default     = {}
 }
+
+variable "project_number" {
+  description = "Number of the project: the Secret Manager service agent that publishes rotation reminders is named after it."
+  type        = string
+}
+
+variable "rotation_days" {
+  description = "Secret id => days its value may live. Each gets Secret Manager's rotation schedule with that period, publishing reminders to the reminders topic. Secrets not listed get no schedule."
+  type        = map(number)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for days in values(var.rotation_days) : days >= 1 && floor(days) == days])
+    error_message = "each rotation period must be a whole number of days, at least 1."
+  }
+}
+
+variable "rotation_subscription" {
+  description = "Name of the subscription that keeps the SECRET_ROTATE reminders (the alert watches it; make production-rotate-secret acknowledges it)."
+  type        = string
+  default     = "secret-rotation-due"
+}

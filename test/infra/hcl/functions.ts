@@ -182,6 +182,21 @@ export const functions: Record<string, Fn> = {
   ceil: ([n]) => unknownIn([n]) ?? Math.ceil(Number(n)),
   max: (ns) => unknownIn(ns) ?? Math.max(...ns.map(Number)),
   min: (ns) => unknownIn(ns) ?? Math.min(...ns.map(Number)),
+  // The time of the apply: unknown while planning, as OpenTofu has it.
+  timestamp: () => new Unknown('(known after apply: timestamp())'),
+  timeadd: ([time, duration]) => {
+    const u = unknownIn([time, duration]);
+    if (u) return u;
+    const d = str(duration, 'timeadd');
+    // Go's duration syntax, which OpenTofu parses: a sequence of number+unit.
+    if (!/^-?(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(d)) throw new Error(`timeadd: invalid duration "${d}"`);
+    const t = Date.parse(str(time, 'timeadd'));
+    if (Number.isNaN(t)) throw new Error(`timeadd: "${String(time)}" is not an RFC 3339 timestamp`);
+    const ms = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1e3, m: 6e4, h: 3.6e6 } as Record<string, number>;
+    let total = 0;
+    for (const m of d.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) total += Number(m[1]) * ms[m[2]!]!;
+    return new Date(t + (d.startsWith('-') ? -total : total)).toISOString().replace('.000Z', 'Z');
+  },
   coalesce: (vs) => vs.find((v) => v !== null && v !== '') ?? null,
   format: ([fmt, ...args]) => {
     const u = unknownIn([fmt, ...args]);
