@@ -51,8 +51,13 @@ interface Parsed {
   stderr: string;
 }
 
+// Never a skip: without the real parser these checks would pass while proving nothing.
+const GCLOUD_MISSING =
+  'the real gcloud is not on PATH, and these tests parse every gcloud command with it (offline, no account needed). ' +
+  'Install the Google Cloud CLI (https://cloud.google.com/sdk/docs/install; on Debian/Ubuntu the google-cloud-cli package from Google\'s apt repository), then run the tests again.';
+
 function runReal(argv: string[], viaShell = false, env: Record<string, string> = {}): Promise<Parsed> {
-  return new Promise((resolve, reject) => {
+  return new Promise<Parsed>((resolve, reject) => {
     const child = viaShell
       ? spawn('bash', ['-c', argv[0]!], { env: { ...process.env, ...env, CLOUDSDK_CONFIG: gcloudConfig, CLOUDSDK_CORE_DISABLE_PROMPTS: '1' } })
       : spawn('gcloud', argv, { env: { ...process.env, CLOUDSDK_CONFIG: gcloudConfig, CLOUDSDK_CORE_DISABLE_PROMPTS: '1' } });
@@ -60,8 +65,12 @@ function runReal(argv: string[], viaShell = false, env: Record<string, string> =
     child.stderr.on('data', (d: Buffer) => (stderr += d));
     child.stdout.resume();
     child.stdin.end();
-    child.on('error', reject);
+    child.on('error', (error: NodeJS.ErrnoException) => reject(error.code === 'ENOENT' ? new Error(GCLOUD_MISSING) : error));
     child.on('close', (code) => resolve({ code, stderr }));
+  }).then((r) => {
+    // Through bash, a missing gcloud is exit 127 rather than a spawn error.
+    if (viaShell && r.code === 127 && /gcloud: (command )?not found/.test(r.stderr)) throw new Error(GCLOUD_MISSING);
+    return r;
   });
 }
 
@@ -206,6 +215,7 @@ const POSITIONALS: Record<string, string[]> = {
   'projects describe': ['mm-prod-1'],
   'services enable': ['run.googleapis.com'],
   'storage cp': ['gs://mm-prod-1-tfstate/a', 'gs://mm-prod-1-tfstate/b'],
+  'storage mv': ['gs://mm-prod-1-tfstate/backups/*', 'gs://mm-prod-1-tfstate/mindmirror/production/backups/'],
   'secrets versions access': ['latest'],
   'secrets create': ['supabase-url'],
   'artifacts repositories describe': ['mindmirror'],

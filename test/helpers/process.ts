@@ -10,6 +10,16 @@ import type { Output } from '../../scripts/lib/progress.ts';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
+/**
+ * Where the runbooks these tests run write their logs: a temporary directory of this test
+ * process, never the repository's `.runs/` (a person's own runs are kept there, and thousands of
+ * test logs would bury them). Set in this process's environment, so whatever runs a script
+ * inherits it: run() and make() below, and runbooks run in-process with `process.env`. A test
+ * that reads the logs gives its own RUNS_DIR (a workspace uses its `.runs/`).
+ */
+export const testRunsDir = tempDir('mindmirror-runs-');
+process.env.RUNS_DIR = testRunsDir;
+
 export interface Ran {
   code: number | null;
   stdout: string;

@@ -7,10 +7,10 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
-import pg from 'pg';
 import { loadCatalog } from '../../scripts/lib/catalog.ts';
 import { REQUIRED_APIS } from '../../scripts/lib/gcp.ts';
 import { healthyProject, installFakes, type Fakes } from '../fakes/install.ts';
+import { createDatabase, dropDatabase } from './postgres.ts';
 import { repoRoot, run, tempDir, type Ran } from './process.ts';
 
 export const PROJECT = 'mm-prod-test';
@@ -97,11 +97,7 @@ export async function createWorkspace(opts: { migrations?: Record<string, string
   health.url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
 
   const database = `ws_${Math.random().toString(36).slice(2, 10)}`;
-  const admin = new pg.Client({ connectionString: 'postgresql://postgres@127.0.0.1:5432/postgres' });
-  await admin.connect();
-  await admin.query(`create database ${database}`);
-  await admin.end();
-  const databaseUrl = `postgresql://postgres@127.0.0.1:5432/${database}`;
+  const databaseUrl = await createDatabase(database);
 
   const infraDir = join(dir, 'infra', 'environments', 'production');
   mkdirSync(infraDir, { recursive: true });
@@ -132,8 +128,9 @@ export async function createWorkspace(opts: { migrations?: Record<string, string
       '',
     ].join('\n'),
   );
-  // The spoof check needs a real Supabase; it is tested against the local stack instead.
-  const env = { ...fakes.env, PGSSLMODE: 'disable', SKIP_SPOOF_CHECK: '1' };
+  // The spoof check needs a real Supabase; it is tested against the local stack instead. Run logs
+  // stay in the workspace's own .runs/, where the tests look for secrets in them.
+  const env = { ...fakes.env, PGSSLMODE: 'disable', SKIP_SPOOF_CHECK: '1', RUNS_DIR: join(dir, '.runs') };
 
   return {
     dir,
@@ -156,10 +153,7 @@ export async function createWorkspace(opts: { migrations?: Record<string, string
     async cleanup() {
       health.server.close();
       fakes.cleanup();
-      const a = new pg.Client({ connectionString: 'postgresql://postgres@127.0.0.1:5432/postgres' });
-      await a.connect();
-      await a.query(`drop database if exists ${database} with (force)`);
-      await a.end();
+      await dropDatabase(database);
       rmSync(dir, { recursive: true, force: true });
     },
   };
