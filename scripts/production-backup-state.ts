@@ -1,10 +1,11 @@
 // make production-backup-state: pull the current OpenTofu state into a local, owner-only backup
-// with a manifest, and copy both to the state bucket. Every deploy takes one first.
+// with a manifest, and copy both to this environment's place in the state bucket
+// (gs://$STATE_BUCKET/$STATE_PREFIX/backups/). Every deploy takes one first.
 
 import { runIfMain } from './lib/engine.ts';
 import { gitCommit, GIT_COMMIT, repoInfra } from './lib/infra.ts';
 import { defineRunbook } from './lib/runbook.ts';
-import { BACKUP_FILE, BACKUP_MANIFEST, finishBackup, manifestPath, pullState, uploadBackup, uploadManifest } from './lib/state-backups.ts';
+import { BACKUP_FILE, BACKUP_MANIFEST, backupDir, finishBackup, manifestPath, PULLED_FILE, pulledPath, pullState, uploadBackup, uploadManifest } from './lib/state-backups.ts';
 
 export const backupState = defineRunbook({
   id: 'backup-state',
@@ -18,10 +19,12 @@ export const backupState = defineRunbook({
       title: 'Pull the state into a backup file',
       commands: [pullState],
       async run(ctx) {
+        const dir = backupDir(ctx.config);
+        ctx.setValue(PULLED_FILE, pulledPath(dir));
         await ctx.run(pullState);
-        const manifest = finishBackup({ now: new Date(), deployingCommit: ctx.value(GIT_COMMIT) || null });
+        const manifest = finishBackup(dir, { now: new Date(), deployingCommit: ctx.value(GIT_COMMIT) || null });
         ctx.setValue(BACKUP_FILE, manifest.file);
-        ctx.setValue(BACKUP_MANIFEST, manifestPath(manifest.id));
+        ctx.setValue(BACKUP_MANIFEST, manifestPath(dir, manifest.id));
         ctx.state.set('backup', manifest);
         return { note: `${manifest.id} (serial ${manifest.serial})` };
       },

@@ -1,28 +1,40 @@
-// make production-backups: every state backup, local or in the bucket, newest first.
+// make production-backups: every state backup of this environment, local or in the bucket,
+// newest first; and a word about any left at the old, shared place (gs://$STATE_BUCKET/backups/).
 
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { runIfMain } from './lib/engine.ts';
 import { repoRoot } from './lib/paths.ts';
 import { defineRunbook, type StepContext } from './lib/runbook.ts';
-import { BACKUP_DIR, selectBackup, downloadManifest, listRemoteBackups, localManifests, manifestPath, remoteIds } from './lib/state-backups.ts';
+import { backupDir, backupPath, downloadManifest, listOldPlaceBackups, listRemoteBackups, localManifests, manifestPath, oldPlaceNote, remoteIds, selectBackup } from './lib/state-backups.ts';
 import { renderTable } from './lib/table.ts';
 
 /** Fetch the manifest of every backup that exists only in the bucket; returns the bucket's ids. */
 export async function syncManifests(ctx: StepContext): Promise<Set<string>> {
-  mkdirSync(join(repoRoot, BACKUP_DIR), { recursive: true, mode: 0o700 });
+  const dir = backupDir(ctx.config);
+  mkdirSync(join(repoRoot, dir), { recursive: true, mode: 0o700 });
   const listing = await ctx.run(listRemoteBackups);
   const remote = new Set(listing.exitCode === 0 ? remoteIds(listing.stdout) : []);
   for (const id of remote) {
-    if (existsSync(join(repoRoot, manifestPath(id)))) continue;
-    selectBackup(ctx, id);
+    if (existsSync(join(repoRoot, manifestPath(dir, id)))) continue;
+    selectBackup(ctx, dir, id);
     await ctx.run(downloadManifest);
   }
   return remote;
 }
 
-export function backupsTable(remote: Set<string>): string {
-  const manifests = localManifests();
+/**
+ * Print where the old place still holds backups, and how to move them; true when it does. Only
+ * advice: a listing that fails (no access to the old place) says nothing and stops nothing.
+ */
+export async function reportOldPlace(ctx: StepContext): Promise<boolean> {
+  const note = oldPlaceNote(await ctx.attempt(listOldPlaceBackups), ctx.config);
+  if (note) ctx.print(`\n${note}`);
+  return note !== null;
+}
+
+export function backupsTable(dir: string, remote: Set<string>): string {
+  const manifests = localManifests(dir);
   if (manifests.length === 0) return 'No state backups yet (make production-backup-state takes one; every deploy does).';
   return renderTable(
     ['id', 'taken (UTC)', 'serial', 'state from commit', 'taken before deploying', 'where'],
@@ -32,7 +44,7 @@ export function backupsTable(remote: Set<string>): string {
       String(m.serial),
       m.state_commit?.slice(0, 12) ?? 'unknown',
       m.deploying_commit?.slice(0, 12) ?? 'unknown',
-      [existsSync(join(repoRoot, m.file)) && 'local', remote.has(m.id) && 'bucket'].filter(Boolean).join(' + ') || 'manifest only',
+      [existsSync(join(repoRoot, backupPath(dir, m.id))) && 'local', remote.has(m.id) && 'bucket'].filter(Boolean).join(' + ') || 'manifest only',
     ]),
   );
 }
@@ -45,9 +57,10 @@ export const backups = defineRunbook({
     {
       id: 'list',
       title: 'List the backups',
-      commands: [listRemoteBackups, downloadManifest],
+      commands: [listRemoteBackups, downloadManifest, listOldPlaceBackups],
       async run(ctx) {
-        ctx.print(backupsTable(await syncManifests(ctx)));
+        ctx.print(backupsTable(backupDir(ctx.config), await syncManifests(ctx)));
+        if (await reportOldPlace(ctx)) return { status: 'warn', note: 'some backups are still at the old place (see above)' };
       },
     },
   ],

@@ -16,7 +16,7 @@ import { INFRA_DIR } from './lib/infra.ts';
 import { repoRoot } from './lib/paths.ts';
 import { defineRunbook, StepFailure, UsageFailure, type StepContext } from './lib/runbook.ts';
 import {
-  BACKUP_DIR,
+  backupDir,
   selectBackup,
   BACKUP_ID_PATTERN,
   backupPath,
@@ -63,11 +63,12 @@ export const restoreState = defineRunbook({
       commands: [downloadBackup, downloadManifest],
       async run(ctx) {
         const id = ctx.config.require('BACKUP');
-        selectBackup(ctx, id);
-        mkdirSync(join(repoRoot, BACKUP_DIR), { recursive: true, mode: 0o700 });
-        const missing = [backupPath(id), manifestPath(id)].filter((p) => !existsSync(join(repoRoot, p)));
-        if (missing.includes(backupPath(id))) await ctx.run(downloadBackup);
-        if (missing.includes(manifestPath(id))) await ctx.run(downloadManifest);
+        const dir = backupDir(ctx.config);
+        selectBackup(ctx, dir, id);
+        mkdirSync(join(repoRoot, dir), { recursive: true, mode: 0o700 });
+        const missing = [backupPath(dir, id), manifestPath(dir, id)].filter((p) => !existsSync(join(repoRoot, p)));
+        if (missing.includes(backupPath(dir, id))) await ctx.run(downloadBackup);
+        if (missing.includes(manifestPath(dir, id))) await ctx.run(downloadManifest);
         return { note: missing.length ? 'downloaded from the state bucket' : 'found locally' };
       },
     },
@@ -77,7 +78,7 @@ export const restoreState = defineRunbook({
       commands: [],
       async run(ctx) {
         const id = ctx.config.require('BACKUP');
-        const manifest = readManifest(id);
+        const manifest = readManifest(backupDir(ctx.config), id);
         const problems = verifyBackup(manifest);
         if (problems.length) throw new StepFailure(`backup ${id} cannot be trusted: ${problems.join('; ')}. Choose another backup (make production-backups).`);
         ctx.state.set('manifest', manifest);
@@ -92,7 +93,8 @@ export const restoreState = defineRunbook({
       commands: [],
       async run(ctx) {
         const backup = manifestOf(ctx);
-        const current = localManifests().find((m) => m.id !== backup.id);
+        const dir = backupDir(ctx.config);
+        const current = localManifests(dir).find((m) => m.id !== backup.id);
         if (!current) throw new StepFailure('could not find the backup of the current state that the previous step took');
         const state = parseState(readFileSync(join(repoRoot, backup.file), 'utf8'), backup.file);
         const same = state.lineage === current.lineage;
@@ -106,7 +108,7 @@ export const restoreState = defineRunbook({
         }
         // One above the current serial: OpenTofu accepts it as newer, with no -force needed.
         const prepared = { ...state, serial: current.serial + 1 };
-        const file = join(repoRoot, BACKUP_DIR, `${backup.id}.restore.tfstate`);
+        const file = join(repoRoot, dir, `${backup.id}.restore.tfstate`);
         writeSecretFile(file, `${JSON.stringify(prepared, null, 2)}\n`);
         ctx.setValue(RESTORE_FILE, file);
         ctx.print(`Current state: serial ${current.serial}, lineage ${current.lineage} (saved as ${current.id}).\nRestoring ${backup.id} (serial ${backup.serial}) as serial ${current.serial + 1}.`);

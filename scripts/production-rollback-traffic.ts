@@ -1,9 +1,12 @@
 // make production-rollback-traffic: the fast path back. Every service's traffic goes to its
 // previous ready revision (or SERVICE=<name> REVISION=<revision> for one), all at once.
-// Nothing is rebuilt or re-applied; `--to-latest` undoes it (see the runbook).
+// Nothing is rebuilt or re-applied; `--to-latest` undoes it (see the runbook). It holds the
+// deploy lock while it looks and moves, so it never moves traffic while a deploy does (a deploy
+// pins and re-routes traffic itself); inside make production-rollback it uses that run's lock.
 
 import type { Command } from './lib/command.ts';
 import { listRevisions, listServices, parseRevisionList, parseServiceList, perService, previousReadyRevision, services, trafficSpec, type ServiceCommands } from './lib/cloud-run.ts';
+import { DEPLOY_LOCK_HELD, releaseLockStep, takeLockStep } from './lib/deploy-lock.ts';
 import { runIfMain } from './lib/engine.ts';
 import { defineRunbook, StepFailure, type StepContext } from './lib/runbook.ts';
 import { renderTable } from './lib/table.ts';
@@ -55,8 +58,11 @@ export const rollbackTraffic = defineRunbook({
       example: '',
       check: (v) => (/^[a-z][a-z0-9-]{0,62}$/.test(v) ? null : 'expected a Cloud Run revision name such as users-service-00042-abc'),
     },
+    DEPLOY_LOCK_HELD,
   ],
   steps: [
+    // Before the revisions are read: what serves must not change between the look and the move.
+    takeLockStep((v) => `rolling traffic back${v('SERVICE') ? ` for ${v('SERVICE')}` : ''}`, { joinable: true }),
     {
       id: 'find',
       title: 'Find each service’s previous ready revision',
@@ -87,6 +93,7 @@ export const rollbackTraffic = defineRunbook({
         return { note: `${plans.length} rolled back` };
       },
     },
+    releaseLockStep,
   ],
 });
 

@@ -1,8 +1,10 @@
-// make production-rollback [BACKUP=<id>]: when a deploy went wrong. First the fast path: every
-// service's traffic back to its previous revision. Then the infrastructure: the configuration of
-// the commit that produced the chosen backup, checked out in a temporary worktree, planned and
-// applied against the live state. Pushing old state is a different recovery
-// (make production-restore-state), for lost or corrupted state only.
+// make production-rollback [BACKUP=<id>]: when a deploy went wrong. Once the backup is chosen it
+// takes the deploy lock, before it changes anything, so no deploy pins, routes or applies while
+// it runs. First the fast path: every service's traffic back to its previous revision (make
+// production-rollback-traffic, inside this run's lock). Then the infrastructure: the
+// configuration of the commit that produced the chosen backup, checked out in a temporary
+// worktree, planned and applied against the live state. Pushing old state is a different
+// recovery (make production-restore-state), for lost or corrupted state only.
 
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,22 +12,22 @@ import { join } from 'node:path';
 import { git, make } from './lib/cli.ts';
 import { runtimeVar } from './lib/command.ts';
 import { planHasChanges, planReviewApplySteps, routeLatestStep, verifyStep } from './lib/apply-steps.ts';
-import { releaseLockStep, takeLockStep } from './lib/deploy-lock.ts';
+import { DEPLOY_LOCK_GENERATION, releaseLockStep, takeLockStep } from './lib/deploy-lock.ts';
 import { runIfMain } from './lib/engine.ts';
 import { GIT_COMMIT, infraCommands, INFRA_DIR, TFVARS_FILE } from './lib/infra.ts';
 import { repoRoot } from './lib/paths.ts';
 import { defineRunbook, StepFailure, UsageFailure } from './lib/runbook.ts';
-import { BACKUP_ID_PATTERN, checkBackupId, manifestPath, readManifest } from './lib/state-backups.ts';
-import { backupsTable, syncManifests } from './production-backups.ts';
+import { backupDir, BACKUP_ID_PATTERN, checkBackupId, downloadManifest, listOldPlaceBackups, listRemoteBackups, manifestPath, readManifest, remoteBackupsUrl } from './lib/state-backups.ts';
+import { backupsTable, reportOldPlace, syncManifests } from './production-backups.ts';
 import { keepIdentityModeStep, readDeployedMode } from './lib/identity-mode.ts';
-import { listRemoteBackups, downloadManifest } from './lib/state-backups.ts';
 
 const ROLLBACK_WORKTREE = runtimeVar('ROLLBACK_WORKTREE');
 const ROLLBACK_COMMIT = runtimeVar('ROLLBACK_COMMIT');
 const ROLLBACK_IMAGE_TAG = runtimeVar('ROLLBACK_IMAGE_TAG');
 const TFVARS = runtimeVar('TFVARS');
 
-const trafficBack = make('production-rollback-traffic').withEnv({ YES: '1' });
+// Inside this run's lock: the traffic runbook checks it is this lock, and leaves it to this run.
+const trafficBack = make('production-rollback-traffic').withEnv({ DEPLOY_LOCK_HELD: DEPLOY_LOCK_GENERATION, YES: '1' });
 const addWorktree = git`worktree add --detach ${ROLLBACK_WORKTREE} ${ROLLBACK_COMMIT}`;
 const removeWorktree = git`worktree remove --force ${ROLLBACK_WORKTREE}`;
 const worktreeInfra = infraCommands({ worktree: ROLLBACK_WORKTREE, tfvars: TFVARS }, ROLLBACK_IMAGE_TAG);
@@ -46,20 +48,27 @@ export const rollback = defineRunbook({
     {
       id: 'choose',
       title: 'Choose the backup to roll back to',
-      commands: [listRemoteBackups, downloadManifest],
+      commands: [listRemoteBackups, downloadManifest, listOldPlaceBackups],
       async run(ctx) {
+        const dir = backupDir(ctx.config);
         const remote = await syncManifests(ctx);
+        const oldPlace = await reportOldPlace(ctx);
         let id = ctx.config.get('BACKUP');
         if (!id) {
-          ctx.print(backupsTable(remote));
+          ctx.print(backupsTable(dir, remote));
           id = (await ctx.ask('Backup id to roll back to: '))?.trim();
           if (!id) throw new UsageFailure('choose a backup: run again with BACKUP=<id> from the list above');
         }
         // Typed at the prompt or given as BACKUP=: it becomes a path, so it is checked first.
         checkBackupId(id);
-        const file = join(repoRoot, manifestPath(id));
-        if (!existsSync(file)) throw new UsageFailure(`there is no backup ${id}; make production-backups lists them`);
-        const manifest = readManifest(id);
+        const file = join(repoRoot, manifestPath(dir, id));
+        if (!existsSync(file)) {
+          throw new UsageFailure(
+            `there is no backup ${id} in ${remoteBackupsUrl(ctx.config)} or ${dir}/; make production-backups lists them` +
+              (oldPlace ? ' (if it is at the old place, move it as shown above first)' : ''),
+          );
+        }
+        const manifest = readManifest(dir, id);
         if (!manifest.state_commit || !manifest.state_image_tag) {
           throw new StepFailure(
             `backup ${id} does not record the commit and image tag that produced it, so its configuration cannot be re-applied. ` +
@@ -77,8 +86,9 @@ export const rollback = defineRunbook({
         return { note: `${manifest.id}: commit ${manifest.state_commit.slice(0, 12)}, image ${manifest.state_image_tag}` };
       },
     },
-    { id: 'traffic', title: 'Route traffic back to the previous revisions', commands: [trafficBack] },
+    // Before the first traffic change: a deploy must not pin or route traffic while this moves it.
     takeLockStep((v) => `rolling back to ${v('BACKUP') || 'a chosen backup'}`),
+    { id: 'traffic', title: 'Route traffic back to the previous revisions', commands: [trafficBack] },
     { id: 'backup', title: 'Back up the state', commands: [make('production-backup-state')] },
     {
       id: 'worktree',

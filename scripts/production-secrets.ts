@@ -1,11 +1,14 @@
 // make production-secrets: put the values only a person has (database URLs, API keys) into
-// Secret Manager. Values come from a gitignored file (SECRETS_FILE, default
-// env/production.secrets.env, `secret-name=value` lines) or hidden prompts; a secret gets a new
-// version only when its value changed, and no value is ever echoed.
+// Secret Manager. Preflight first, as every runbook that changes production: a missing tool or
+// credential stops it before a value is asked for. Values come from a gitignored file
+// (SECRETS_FILE, default env/production.secrets.env, `secret-name=value` lines) or hidden
+// prompts; a secret gets a new version only when its value changed, and no value is ever echoed.
 
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
+import { make } from './lib/cli.ts';
+import { closest } from './lib/config.ts';
 import { runIfMain } from './lib/engine.ts';
 import { repoRoot } from './lib/paths.ts';
 import { redactor } from './lib/redact.ts';
@@ -23,8 +26,13 @@ function readSecretsFile(path: string): Map<string, string> {
   const unknown = Object.keys(values).filter((k) => !known.has(k));
   for (const v of Object.values(values)) redactor.add(v, 'secrets file value');
   if (unknown.length) {
+    // A misspelt name would otherwise leave the real secret unchanged without a word.
+    const named = unknown.map((k) => {
+      const guess = closest(k, [...known]);
+      return guess ? `${k} (did you mean ${guess}?)` : k;
+    });
     throw new UsageFailure(
-      `${path} names secrets this project does not use: ${unknown.join(', ')}. The secrets it uses are: ${[...known].join(', ')}. Fix the names; nothing was stored.`,
+      `${path} names secrets this project does not use: ${named.join(', ')}. The secrets it uses are: ${[...known].join(', ')}. Fix the names; nothing was stored.`,
     );
   }
   return new Map(Object.entries(values).filter(([, v]) => v !== ''));
@@ -42,6 +50,7 @@ export const productionSecrets = defineRunbook({
     },
   ],
   steps: [
+    { id: 'preflight', title: 'Preflight', commands: [make('preflight')] },
     {
       id: 'values',
       title: 'Collect the values',

@@ -9,7 +9,7 @@ import { listRevisions, listServices, parseServiceList } from './lib/cloud-run.t
 import type { Command } from './lib/command.ts';
 import { failureReason, type CommandResult } from './lib/exec.ts';
 import { runIfMain } from './lib/engine.ts';
-import { PROJECT_ID, REGION, STATE_BUCKET } from './lib/gcp.ts';
+import { PROJECT_ID, REGION } from './lib/gcp.ts';
 import {
   apiFailure,
   GATEWAY_LOG_METRICS,
@@ -24,7 +24,7 @@ import {
 } from './lib/monitoring.ts';
 import { lastClientIdentityHeader } from './lib/identity-mode.ts';
 import { defineRunbook, StepFailure, type StepContext } from './lib/runbook.ts';
-import { listRemoteBackups, remoteIds } from './lib/state-backups.ts';
+import { listRemoteBackups, remoteBackupsUrl, remoteIds } from './lib/state-backups.ts';
 import { identityFigure, newestBackup, p95ByService, renderStatus, requestFigures, unreadable, type ServiceRow, type Sourced, type StatusReport } from './lib/status-report.ts';
 
 const SOURCES = {
@@ -129,8 +129,8 @@ async function readStatus(ctx: StepContext): Promise<StatusReport> {
     // The bucket listing exits 1 when there is no backup yet: that is "none", not unknown.
     newestBackup:
       backups.exitCode === 1 && /matched no objects|One or more URLs matched no objects/i.test(backups.stderr)
-        ? { source: `${SOURCES.backups} gs://${ctx.value(STATE_BUCKET)}/backups/`, value: null }
-        : fromCommand(`${SOURCES.backups} gs://${ctx.value(STATE_BUCKET)}/backups/`, backups.exitCode === 0 ? backups : { ...backups, ok: false }, (out) => newestBackup(remoteIds(out), now)),
+        ? { source: `${SOURCES.backups} ${remoteBackupsUrl(ctx.config)}`, value: null }
+        : fromCommand(`${SOURCES.backups} ${remoteBackupsUrl(ctx.config)}`, backups.exitCode === 0 ? backups : { ...backups, ok: false }, (out) => newestBackup(remoteIds(out), now)),
     alerts: fromCommand(SOURCES.alerts, alerts, parseAlerts),
   };
 }

@@ -51,7 +51,11 @@ export const PRODUCTION_VARS: readonly VarSpec[] = [
     description: 'Folder inside STATE_BUCKET for this environment\'s state.',
     example: 'mindmirror/production',
     default: 'mindmirror/production',
-    check: pattern(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, 'a path without leading or trailing slashes, e.g. mindmirror/production'),
+    // No "." or ".." part: the prefix also names the local folder of this environment's backups.
+    check: (v) =>
+      /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/.test(v) && !v.split('/').some((part) => part === '.' || part === '..')
+        ? null
+        : 'expected a path without leading or trailing slashes and without . or .. parts, e.g. mindmirror/production',
   },
   {
     name: 'SUPABASE_PROJECT_REF',

@@ -20,7 +20,7 @@ const ID = '20261122T010203Z-serial-7';
 const good = {
   id: ID,
   created: '2026-11-22T01:02:03.000Z',
-  file: `.state-backups/production/${ID}.tfstate`,
+  file: `.state-backups/${BUCKET}/mindmirror/production/${ID}.tfstate`,
   sha256: 'a'.repeat(64),
   serial: 7,
   lineage: '0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0',
@@ -37,7 +37,7 @@ after(async () => ws.cleanup());
 
 const upload = (name: string, body: unknown) =>
   ws.fakes.seed((cloud) => {
-    putObject(cloud, cloud.buckets[BUCKET]!, `backups/${name}`, typeof body === 'string' ? body : JSON.stringify(body), ws.env.FAKE_CLOUD_DIR);
+    putObject(cloud, cloud.buckets[BUCKET]!, `mindmirror/production/backups/${name}`, typeof body === 'string' ? body : JSON.stringify(body), ws.env.FAKE_CLOUD_DIR);
   });
 
 test('a manifest from the bucket with a hostile commit and file is refused field by field; nothing is checked out', async () => {
@@ -45,9 +45,9 @@ test('a manifest from the bucket with a hostile commit and file is refused field
   upload('not-a-backup..manifest.json', { ...good, id: 'not-a-backup.' });
   const r = await ws.make('production-rollback', { BACKUP: ID, YES: '1' });
   assert.equal(r.code, 2, r.all);
-  assert.match(r.stderr, new RegExp(`the manifest of backup ${ID} cannot be trusted: file is not \\.state-backups/production/${ID}\\.tfstate; state_commit is not a commit`));
+  assert.match(r.stderr, new RegExp(`the manifest of backup ${ID} cannot be trusted: file is not \\.state-backups/${BUCKET}/mindmirror/production/${ID}\\.tfstate; state_commit is not a commit`));
   assert.ok(!ws.fakes.calls().some((c) => c.argv.join(' ').includes('upload-pack')));
-  const dir = join(ws.dir, '.state-backups', 'production');
+  const dir = join(ws.dir, '.state-backups', BUCKET, 'mindmirror/production');
   assert.ok(!existsSync(join(dir, 'not-a-backup..manifest.json')), 'an object not named like a backup is not downloaded');
   for (const f of readdirSync(dir)) assert.equal(statSync(join(dir, f)).mode & 0o777, 0o600, `${f} is owner-only`);
 });
@@ -55,7 +55,7 @@ test('a manifest from the bucket with a hostile commit and file is refused field
 test('an id typed at the rollback prompt that is not a backup id is refused before it becomes a path', async () => {
   // In this process the runbook's repository is this checkout: an empty backups/ keeps its .state-backups untouched.
   ws.fakes.seed((cloud) => {
-    for (const name of Object.keys(cloud.buckets[BUCKET]!.objects)) if (name.startsWith('backups/')) delete cloud.buckets[BUCKET]!.objects[name];
+    for (const name of Object.keys(cloud.buckets[BUCKET]!.objects)) if (name.startsWith('mindmirror/production/backups/')) delete cloud.buckets[BUCKET]!.objects[name];
   });
   const tty = Object.assign(new PassThrough(), { isTTY: true });
   tty.end('../../../etc/passwd\n');

@@ -50,7 +50,7 @@ test('a first deploy applies, migrates, routes, writes the outputs, verifies and
   assert.equal(statSync(join(ws.dir, 'production-outputs.json')).mode & 0o777, 0o600);
 
   assert.equal(liveObject(ws.fakes.cloud().buckets[BUCKET]!, 'mindmirror/production/deploy.lock'), undefined, 'the deploy lock is released');
-  const backups = readdirSync(join(ws.dir, '.state-backups/production')).filter((f) => f.endsWith('.tfstate'));
+  const backups = readdirSync(join(ws.dir, '.state-backups', BUCKET, 'mindmirror/production')).filter((f) => f.endsWith('.tfstate'));
   assert.equal(backups.length, 1, 'the deploy took a backup first');
   assertNoSecrets([r.all, readFileSync(join(ws.dir, 'production-outputs.json'), 'utf8'), readFileSync(join(ws.dir, 'production-outputs.txt'), 'utf8'), ...filesUnder(join(ws.dir, '.runs')).map((f) => f.text)]);
 });

@@ -23,7 +23,7 @@ after(async () => ws.cleanup());
 const plan = (env: Record<string, string> = {}) =>
   run(process.execPath, ['--no-webstorage', '--import', 'tsx', 'scripts/production-plan.ts'], { cwd: ws.dir, env: { ...ws.env, ...env }, timeoutMs: 120_000 });
 
-const backups = () => readdirSync(join(ws.dir, '.state-backups', 'production')).length;
+const backups = () => readdirSync(join(ws.dir, '.state-backups', BUCKET, 'mindmirror/production')).length;
 const envFile = () => join(ws.dir, 'env', 'production.env');
 
 test('right after a deploy production matches the code: exit 0, even with a newer IMAGE_TAG configured', async () => {

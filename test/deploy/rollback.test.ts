@@ -1,5 +1,6 @@
 // When a deploy goes wrong: an apply that fails half-way and the rollback that undoes it, a plan
-// that goes stale before apply, Ctrl-C in the middle of an apply, and the traffic-only path.
+// that goes stale before apply, Ctrl-C in the middle of an apply, and the traffic-only path; and
+// neither rollback moves traffic without the deploy lock.
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -26,12 +27,16 @@ const locks = () => {
   const b = ws.fakes.cloud().buckets[BUCKET]!;
   return { deploy: liveObject(b, 'mindmirror/production/deploy.lock'), tofu: liveObject(b, 'mindmirror/production/default.tflock') };
 };
+const backupDir = () => join(ws.dir, '.state-backups', BUCKET, 'mindmirror/production');
 const newestManifest = () =>
-  readdirSync(join(ws.dir, '.state-backups/production'))
+  readdirSync(backupDir())
     .filter((f) => f.endsWith('.manifest.json'))
     .sort()
-    .map((f) => JSON.parse(readFileSync(join(ws.dir, '.state-backups/production', f), 'utf8')) as { id: string; state_commit: string; state_image_tag: string; serial: number })
+    .map((f) => JSON.parse(readFileSync(join(backupDir(), f), 'utf8')) as { id: string; state_commit: string; state_image_tag: string; serial: number })
     .at(-1)!;
+/** The gcloud calls made from now on, one line each. */
+const gcloudCallsSince = (from: number) => ws.fakes.calls('gcloud').slice(from).map((c) => c.argv.join(' '));
+const LOCK_URL = `gs://${BUCKET}/mindmirror/production/deploy.lock`;
 
 test('an apply that fails half-way stops the deploy; the backup and the pinned traffic keep production as it was', async () => {
   const commitA = stateObject().outputs.deployed_commit!.value as string;
@@ -57,8 +62,15 @@ test('an apply that fails half-way stops the deploy; the backup and the pinned t
 
 test('make production-rollback re-applies the backup’s commit from a worktree and production is back on v1', async () => {
   const backup = newestManifest();
+  const callsBefore = ws.fakes.calls('gcloud').length;
   const r = await ws.make('production-rollback', { BACKUP: backup.id, YES: '1' });
   assert.equal(r.code, 0, r.all);
+  const calls = gcloudCallsSince(callsBefore);
+  const locked = calls.findIndex((c) => c.startsWith(`storage cp - ${LOCK_URL} `));
+  const firstMove = calls.findIndex((c) => c.startsWith('run services update-traffic'));
+  assert.ok(locked >= 0 && firstMove > locked, `the lock is taken before the first traffic change:\n${calls.join('\n')}`);
+  assert.equal(calls.filter((c) => c.startsWith(`storage cp - ${LOCK_URL} `)).length, 1, 'the traffic rollback inside it uses its lock, not a second one');
+  assert.match(r.stdout, /Release the deploy lock .*the run that started this one holds the lock and releases it/);
   assert.match(r.stdout, new RegExp(`${backup.id}: commit ${backup.state_commit.slice(0, 12)}, image v1\\.0\\.0`));
   assert.match(r.stdout, /Plan: 0 to add, 3 to change, 0 to replace, 0 to destroy/, 'the three changes the failed apply made are undone');
 
@@ -132,4 +144,46 @@ test('make production-rollback-traffic moves every service back one revision, or
 
   const wrong = await ws.make('production-rollback-traffic', { YES: '1', SERVICE: 'no-such-service' });
   assert.match(wrong.stderr, /SERVICE="no-such-service" .* expected one of gateway, users-service/);
+  assert.deepEqual(locks(), { deploy: undefined, tofu: undefined }, 'a traffic rollback leaves no lock behind');
+});
+
+test('with the deploy lock held by someone else, neither rollback moves any traffic, and both name the holder', async () => {
+  const held = ws.fakes.putObject(BUCKET, 'mindmirror/production/deploy.lock', 'alice@laptop deploying v4.0.0 since 2026-11-22T09:00:00Z');
+  const before = serving(ws.fakes.cloud());
+  const callsBefore = ws.fakes.calls('gcloud').length;
+  try {
+    const traffic = await ws.make('production-rollback-traffic', { YES: '1' });
+    assert.notEqual(traffic.code, 0);
+    assert.match(traffic.stderr, /Step 1\/4 failed: Take the deploy lock \(rollback-traffic\.lock\)/);
+    assert.match(traffic.stderr, /another deploy or rollback holds the lock: alice@laptop deploying v4\.0\.0 since 2026-11-22T09:00:00Z/);
+
+    const full = await ws.make('production-rollback', { BACKUP: newestManifest().id, YES: '1' });
+    assert.notEqual(full.code, 0);
+    assert.match(full.stderr, /Step 2\/14 failed: Take the deploy lock \(rollback\.lock\)/);
+    assert.match(full.stderr, /another deploy or rollback holds the lock: alice@laptop deploying v4\.0\.0/);
+
+    assert.deepEqual(gcloudCallsSince(callsBefore).filter((c) => c.startsWith('run services update-traffic')), [], 'no traffic was moved');
+    assert.deepEqual(serving(ws.fakes.cloud()), before);
+    assert.equal(locks().deploy?.generation, held.generation, "someone else's lock is left alone");
+  } finally {
+    ws.fakes.seed((c) => delete c.buckets[BUCKET]!.objects['mindmirror/production/deploy.lock']);
+  }
+});
+
+test('a traffic rollback told it runs in a caller’s lock refuses when that lock is not the one in the bucket', async () => {
+  const before = serving(ws.fakes.cloud());
+  const gone = await ws.make('production-rollback-traffic', { YES: '1', DEPLOY_LOCK_HELD: '12345' });
+  assert.notEqual(gone.code, 0);
+  assert.match(gone.stderr, /DEPLOY_LOCK_HELD=12345 says the run that started this one holds the deploy lock, but there is no lock to hold/);
+
+  const other = ws.fakes.putObject(BUCKET, 'mindmirror/production/deploy.lock', 'bob@ci deploying v5.0.0 since 2026-11-22T10:00:00Z');
+  try {
+    const r = await ws.make('production-rollback-traffic', { YES: '1', DEPLOY_LOCK_HELD: String(other.generation + 1) });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, new RegExp(`the lock is another one \\(generation ${other.generation}\\), held by: bob@ci deploying v5\\.0\\.0`));
+    assert.equal(locks().deploy?.generation, other.generation, 'the lock it did not take is not released');
+  } finally {
+    ws.fakes.seed((c) => delete c.buckets[BUCKET]!.objects['mindmirror/production/deploy.lock']);
+  }
+  assert.deepEqual(serving(ws.fakes.cloud()), before, 'no traffic was moved');
 });

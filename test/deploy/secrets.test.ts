@@ -1,5 +1,6 @@
 // make production-secrets against the fake gcloud's Secret Manager, and the Supabase runbook's
-// commands against the real supabase CLI. A value is stored only when it changed, and no value
+// commands against the real supabase CLI. Preflight runs first; a value is stored only when it
+// changed; a misspelt name is refused with the name it was probably meant to be; and no value
 // reaches the output, the logs or a written file.
 
 import assert from 'node:assert/strict';
@@ -11,7 +12,7 @@ import type { Var } from '../../scripts/lib/command.ts';
 import { operatorSecrets } from '../../scripts/lib/secret-catalog.ts';
 import { supabaseProject } from '../../scripts/production-supabase.ts';
 import { filesUnder, run } from '../helpers/process.ts';
-import { createWorkspace, type Workspace } from '../helpers/workspace.ts';
+import { createWorkspace, PROJECT, type Workspace } from '../helpers/workspace.ts';
 
 let ws: Workspace;
 before(async () => {
@@ -65,14 +66,31 @@ test('without a file and without a terminal, it keeps what is stored and names w
   assert.match(r.stderr, /qdrant-api-key has no value yet; the services that mount them cannot start/);
 });
 
-test('a file that names secrets the project does not use is refused with exit 2, and nothing is stored', async () => {
-  const file = writeSecrets({ ...values, 'openai-api-kye': 'typo-value-123456' });
+test('a file that names secrets the project does not use is refused with exit 2, naming the closest known name, and nothing is stored', async () => {
+  const file = writeSecrets({ ...values, 'openai-api-kye': 'typo-value-123456', 'weather-service-token': 'unrelated-value-654321' });
   const versionsBefore = JSON.stringify(ws.fakes.cloud().secrets);
   const r = await ws.make('production-secrets', { SECRETS_FILE: file });
-  assert.match(r.stderr, /names secrets this project does not use: openai-api-kye/);
+  assert.match(r.stderr, /names secrets this project does not use: openai-api-kye \(did you mean openai-api-key\?\), weather-service-token\./);
   assert.match(r.stderr, /make: \*\*\* .* Error 2/);
   assert.equal(JSON.stringify(ws.fakes.cloud().secrets), versionsBefore);
-  assertNothingLeaked([r.all], ['typo-value-123456']);
+  assertNothingLeaked([r.all], ['typo-value-123456', 'unrelated-value-654321']);
+});
+
+test('preflight runs first: with a required API off, it stops before any secret is read or stored', async () => {
+  const file = writeSecrets({ ...values, 'openai-api-key': 'never-stored-value-31415' });
+  const apis = ws.fakes.cloud().projects[PROJECT]!.apis;
+  ws.fakes.seed((c) => (c.projects[PROJECT]!.apis = apis.filter((a) => a !== 'secretmanager.googleapis.com')));
+  const callsBefore = ws.fakes.calls('gcloud').length;
+  try {
+    const r = await ws.make('production-secrets', { SECRETS_FILE: file });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /Step 1\/3 failed: Preflight \(secrets\.preflight\)/);
+    assert.match(r.all, /secretmanager\.googleapis\.com/);
+    assert.deepEqual(ws.fakes.calls('gcloud').slice(callsBefore).filter((c) => c.argv[0] === 'secrets'), [], 'no secret was read or written');
+    assert.ok(!stored('openai-api-key').includes('never-stored-value-31415'));
+  } finally {
+    ws.fakes.seed((c) => (c.projects[PROJECT]!.apis = apis));
+  }
 });
 
 test('a value gcloud echoes back in an error is masked too', async () => {

@@ -11,7 +11,7 @@ import { after, before, test } from 'node:test';
 import { FAKE_ACCESS_TOKEN } from '../fakes/gcloud.ts';
 import { startFakeMonitoring, type FakeMonitoring } from '../fakes/monitoring.ts';
 import { run } from '../helpers/process.ts';
-import { createWorkspace, PROJECT, type Workspace } from '../helpers/workspace.ts';
+import { BUCKET, createWorkspace, PROJECT, type Workspace } from '../helpers/workspace.ts';
 
 let ws: Workspace;
 let monitoring: FakeMonitoring;
@@ -93,6 +93,7 @@ test('JSON=1 prints the same figures as one document, each with its source', asy
   assert.match(report.cutover.count7d.source, /gateway_client_identity_headers/);
   assert.equal(report.services.value.find((s: { name: string }) => s.name === 'gateway').serving[0].imageTag, 'v1.0.0');
   assert.equal(report.alerts.value.length, 1);
+  assert.match(report.newestBackup.source, new RegExp(`gs://${BUCKET}/mindmirror/production/backups/$`), "this environment's backups, under STATE_PREFIX");
 });
 
 test('a source that cannot be read is unknown with the reason, never zero; the rest is still shown; exit 1', async () => {

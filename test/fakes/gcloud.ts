@@ -412,6 +412,36 @@ const COMMANDS: Record<string, CommandSpec> = {
       return ok('', `Removing objects:\n  Completed 1\n`);
     },
   },
+  // The one-time move of backups from the old shared place (the runbook's "Backups from before"):
+  // bucket to bucket, one object or a trailing `*` (which, as in gcloud, stops at the next `/`).
+  'storage mv': {
+    flags: {},
+    positionals: [2, 2],
+    run: (a, cloud) => {
+      const denied = needAccount(cloud, 'storage.mv');
+      if (denied) return denied;
+      const [src, dst] = a.positionals as [string, string];
+      const s = parseGs(src);
+      const d = parseGs(dst);
+      if (!s || !d || s.generation !== undefined || d.generation !== undefined) throw new UnsupportedByFake('storage mv other than between bucket objects');
+      const from = bucketOr404(cloud, s.bucket, 'storage.mv');
+      if (isOutcome(from)) return from;
+      const to = bucketOr404(cloud, d.bucket, 'storage.mv');
+      if (isOutcome(to)) return to;
+      const wildcard = s.object.endsWith('*');
+      if (s.object.slice(0, -1).includes('*')) throw new UnsupportedByFake('storage mv with a wildcard other than a trailing *');
+      const stem = wildcard ? s.object.slice(0, -1) : s.object;
+      const names = Object.keys(from.objects).filter((n) => liveObject(from, n) && (wildcard ? n.startsWith(stem) && !n.slice(stem.length).includes('/') : n === stem));
+      if (!names.length) return apiError('storage.mv', `The following URLs matched no objects or files:\n-${src}`);
+      if (names.length > 1 && !(d.object === '' || d.object.endsWith('/'))) return apiError('storage.mv', `Destination URL must name a directory, bucket, or bucket subdirectory for the multiple source form of mv command: ${dst}`);
+      for (const name of names) {
+        const target = d.object === '' || d.object.endsWith('/') ? d.object + name.split('/').pop()! : d.object;
+        putObject(cloud, to, target, objectBytes(liveObject(from, name)!));
+        deleteObject(from, name);
+      }
+      return ok('', `Copying ${names.length} objects\n  Completed files ${names.length}/${names.length}\n`);
+    },
+  },
   'storage objects describe': {
     readOnly: true,
     flags: {},
