@@ -1,8 +1,9 @@
 // make local-down: stop every part of the local stack it started (by pid) and check that their
-// ports are free. The data stays in .local/ for the next make local-up.
+// ports are free, then mark .local/outputs.json stopped so the checks and local-status say so.
+// The data and the port base stay in .local/ for the next make local-up.
 
 import { runIfMain } from './lib/engine.ts';
-import { LOCAL_PARAMS, stopAll } from './lib/local-steps.ts';
+import { LOCAL_PARAMS, stopStep } from './lib/local-steps.ts';
 import { defineRunbook } from './lib/runbook.ts';
 
 export const localDown = defineRunbook({
@@ -11,7 +12,7 @@ export const localDown = defineRunbook({
   make: 'local-down',
   doc: 'docs/infrastructure/local-environment.md',
   params: LOCAL_PARAMS,
-  steps: [{ id: 'stop', title: 'Stop every part and free its port', commands: [stopAll] }],
+  steps: [stopStep],
 });
 
 runIfMain(import.meta.url, localDown);

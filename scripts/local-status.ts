@@ -1,7 +1,8 @@
-// make local-status: which parts of the local stack run, their pids, health and addresses.
+// make local-status: which parts of the local stack run, their pids, health and addresses, the
+// gateway's metrics port, and whether make local-down stopped it.
 
 import { runIfMain } from './lib/engine.ts';
-import { LOCAL_PARAMS, showStatus } from './lib/local-steps.ts';
+import { LOCAL_PARAMS, statusStep } from './lib/local-steps.ts';
 import { defineRunbook } from './lib/runbook.ts';
 
 export const localStatus = defineRunbook({
@@ -10,7 +11,7 @@ export const localStatus = defineRunbook({
   make: 'local-status',
   doc: 'docs/infrastructure/local-environment.md',
   params: LOCAL_PARAMS,
-  steps: [{ id: 'status', title: 'Show what runs where', commands: [showStatus] }],
+  steps: [statusStep],
 });
 
 runIfMain(import.meta.url, localStatus);

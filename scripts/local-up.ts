@@ -1,7 +1,8 @@
-// make local-up: start the local stack (or what of it is not running), without the checks.
+// make local-up: start the local stack (or what of it is not running), without the checks, on
+// the ports it was set up with unless LOCAL_PORT_BASE says otherwise while it is stopped.
 
 import { runIfMain } from './lib/engine.ts';
-import { LOCAL_PARAMS, showStatus, upSteps } from './lib/local-steps.ts';
+import { LOCAL_PARAMS, statusStep, upSteps } from './lib/local-steps.ts';
 import { defineRunbook } from './lib/runbook.ts';
 
 export const localUp = defineRunbook({
@@ -10,7 +11,7 @@ export const localUp = defineRunbook({
   make: 'local-up',
   doc: 'docs/infrastructure/local-environment.md',
   params: LOCAL_PARAMS,
-  steps: [...upSteps, { id: 'status', title: 'Show what runs where', commands: [showStatus] }],
+  steps: [...upSteps, statusStep],
 });
 
 runIfMain(import.meta.url, localUp);

@@ -1,6 +1,7 @@
 // make local-deploy end to end on the embedded default (no DATABASE_URL, no REDIS_URL), in its
-// own directory and port range; then the spoof check against a deliberately leaky gateway, and
-// make local-down leaving nothing running.
+// own directory and port range; re-runs without LOCAL_PORT_BASE keeping those ports; the spoof
+// check against a deliberately leaky gateway; and make local-down leaving nothing running, after
+// which the checks say the stack is stopped.
 
 import assert from 'node:assert/strict';
 import { cpSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -9,7 +10,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import pg from 'pg';
-import { make, tempDir } from '../helpers/process.ts';
+import { make, tempDir, type Ran } from '../helpers/process.ts';
 
 const dir = tempDir('mindmirror-local-');
 // Below Linux's ephemeral range (32768 and up), where outgoing connections take their ports.
@@ -17,6 +18,8 @@ const portBase = 10000 + Math.floor(Math.random() * 2200) * 10;
 const vars = { LOCAL_DIR: dir, LOCAL_PORT_BASE: String(portBase) };
 const PARTS = ['database', 'auth', 'metadata', 'users', 'workouts', 'gateway'];
 
+/** The script's own exit code: make itself exits 2 on any failure, and names the code in its last line. */
+const exitOf = (r: Ran) => (r.code === 0 ? 0 : Number(/make: \*\*\* .* Error (\d+)$/m.exec(r.stderr)?.[1] ?? NaN));
 const pidOf = (part: string) => Number(readFileSync(join(dir, 'pids', `${part}.pid`), 'utf8').split(' ')[0]);
 /** Running: it exists and is not a zombie waiting for init to reap it (which holds nothing). */
 const alive = (pid: number) => {
@@ -46,7 +49,7 @@ test('make local-deploy starts everything, and the spoof check and voucher journ
   assert.doesNotMatch(r.stdout, /\bLEAK\b/);
   assert.match(r.stdout, /ok {3}\[\d+\/5\] Try to be B .* (2[0-9]|3[0-9]) attacks, no leak/);
   assert.match(r.stdout, /Voucher end to end: done/);
-  assert.match(r.stdout, /Deploy locally: done \(9 steps\)/);
+  assert.match(r.stdout, /Deploy locally: done \(10 steps\)/);
   for (const part of PARTS) assert.match(r.stdout, new RegExp(`^${part}\\s+\\d+\\s+up\\s`, 'm'), `${part} is up in the summary`);
   pids = PARTS.map(pidOf);
 
@@ -66,6 +69,22 @@ test('running it again reconciles: what runs keeps running, and the checks pass 
   assert.deepEqual(PARTS.map(pidOf), pids, 'the same processes');
 });
 
+test('a re-run without LOCAL_PORT_BASE keeps the ports the stack was set up with; another base is refused while it runs', async () => {
+  const up = await make('local-up', { LOCAL_DIR: dir }, {}, 300_000);
+  assert.equal(up.code, 0, up.all);
+  assert.match(up.stdout, new RegExp(`Choose the ports.*${portBase}-${portBase + 6}`));
+  for (const part of PARTS) assert.match(up.stdout, new RegExp(`${part}: (already running|using DATABASE_URL)`), `${part} was left running`);
+  assert.deepEqual(PARTS.map(pidOf), pids, 'the same processes');
+  assert.equal(JSON.parse(readFileSync(join(dir, 'outputs.json'), 'utf8')).gatewayUrl, `http://127.0.0.1:${portBase}`);
+  assert.match(up.stdout, new RegExp(`Gateway metrics: http://127\\.0\\.0\\.1:${portBase + 6}/metrics \\(up;`));
+
+  const moved = await make('local-up', { ...vars, LOCAL_PORT_BASE: String(portBase + 10) }, {}, 120_000);
+  assert.equal(exitOf(moved), 2, moved.all);
+  assert.match(moved.stderr, new RegExp(`LOCAL_PORT_BASE=${portBase + 10} differs from the port base the running local stack was set up with \\(${portBase};`));
+  assert.match(moved.stderr, /stop it first with `make local-down LOCAL_DIR=/);
+  assert.deepEqual(PARTS.map(pidOf), pids, 'nothing was restarted');
+});
+
 const loadUsersLeft = async (databaseUrl: string) => {
   const db = new pg.Client({ connectionString: databaseUrl });
   await db.connect();
@@ -76,7 +95,7 @@ const loadUsersLeft = async (databaseUrl: string) => {
 
 test('make load-test sends real users’ load through the gateway, reports the percentiles, and removes its users', async () => {
   const outputs = JSON.parse(readFileSync(join(dir, 'outputs.json'), 'utf8'));
-  const r = await make('load-test', { ...vars, USERS: '4', RATE: '20', DURATION: '3', JSON: '1' }, {}, 120_000);
+  const r = await make('load-test', { LOCAL_DIR: dir, USERS: '4', RATE: '20', DURATION: '3', JSON: '1' }, {}, 120_000);
   assert.equal(r.code, 0, r.all);
   const report = JSON.parse(r.stdout);
   assert.equal(report.sent, 60);
@@ -89,7 +108,7 @@ test('make load-test sends real users’ load through the gateway, reports the p
 test('make load-test exits 1 when the p95 objective is missed, says by how much, and still cleans up', async () => {
   const outputs = JSON.parse(readFileSync(join(dir, 'outputs.json'), 'utf8'));
   // No gateway round trip through users_service answers within a microsecond-scale objective.
-  const r = await make('load-test', { ...vars, USERS: '1', RATE: '5', DURATION: '1', P95_OBJECTIVE_MS: '1' }, {}, 120_000);
+  const r = await make('load-test', { LOCAL_DIR: dir, USERS: '1', RATE: '5', DURATION: '1', P95_OBJECTIVE_MS: '1' }, {}, 120_000);
   assert.notEqual(r.code, 0, r.all);
   assert.match(r.stdout, /requests\s+ok\s+429\s+refused\s+failed\s+not sent\s+p50\s+p95\s+p99\s+max/);
   assert.match(r.all, /p95 \d+\.\d ms is not under the objective of 1 ms/);
@@ -140,6 +159,7 @@ test('make local-status and make local-logs show every part', async () => {
   const status = await make('local-status', vars);
   assert.equal(status.code, 0, status.all);
   for (const part of PARTS) assert.match(status.stdout, new RegExp(`^${part}\\s+\\d+\\s+up\\s`, 'm'));
+  assert.match(status.stdout, new RegExp(`Gateway metrics: http://127\\.0\\.0\\.1:${portBase + 6}/metrics \\(up;`));
   const logs = await make('local-logs', { ...vars, LINES: '5' });
   assert.equal(logs.code, 0, logs.all);
   assert.match(logs.stdout, /==> .*gateway\.log <==/);
@@ -150,7 +170,19 @@ test('make local-down stops every process it started and frees every port', asyn
   assert.equal(r.code, 0, r.all);
   assert.match(r.stdout, /every part is stopped and its port is free/);
   for (const pid of pids) assert.equal(alive(pid), false, `pid ${pid} is gone`);
-  for (let offset = 0; offset <= 5; offset++) assert.equal(await answers(portBase + offset), false, `port ${portBase + offset} is free`);
+  // The gateway's metrics port (+6) too.
+  for (let offset = 0; offset <= 6; offset++) assert.equal(await answers(portBase + offset), false, `port ${portBase + offset} is free`);
+  const outputs = JSON.parse(readFileSync(join(dir, 'outputs.json'), 'utf8'));
+  assert.equal(outputs.state, 'stopped');
   const status = await make('local-status', vars);
   for (const part of PARTS) assert.match(status.stdout, new RegExp(`^${part}\\s+-\\s+stopped`, 'm'));
+  assert.match(status.stdout, new RegExp(`Stopped by make local-down at ${outputs.stoppedAt.replace(/[.]/g, '\\.')}`));
+});
+
+test('after make local-down the checks say the stack is stopped and how to start it, and exit 1', async () => {
+  for (const target of ['spoof-check', 'voucher-e2e']) {
+    const r = await make(target, { LOCAL_DIR: dir });
+    assert.equal(exitOf(r), 1, `${target}: ${r.all}`);
+    assert.match(r.stderr, new RegExp(`no gateway at http://127\\.0\\.0\\.1:${portBase} \\(the local stack was stopped by make local-down at .*\\): run \`make local-up LOCAL_DIR=`), target);
+  }
 });

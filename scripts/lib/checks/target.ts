@@ -4,13 +4,13 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import type { JWK } from 'jose';
-import { isAbsolute, join } from 'node:path';
 import { gcloud, tofu } from '../cli.ts';
 import { runtimeVar } from '../command.ts';
 import type { VarSpec } from '../env-schema.ts';
 import { PROJECT_ID } from '../gcp.ts';
 import { INFRA_DIR, repoInfra } from '../infra.ts';
-import { repoRoot } from '../paths.ts';
+import { LocalStackDir, makeLine, readOutputs, stoppedAt, whyNoAnswer } from '../local-state.ts';
+import { sourceOf } from '../paths.ts';
 import { StepFailure, UsageFailure, type Step, type StepContext } from '../runbook.ts';
 
 export interface Target {
@@ -55,14 +55,24 @@ export function targetSteps(): Step[] {
     {
       id: 'local-target',
       title: 'Read the local stack’s outputs (TARGET=local)',
+      code: sourceOf(import.meta.url),
       commands: [],
       applies: (env) => (targetOf(env) === 'local' ? null : 'TARGET=production'),
       async run(ctx) {
-        const dir = ctx.config.get('LOCAL_DIR') || '.local';
-        const file = join(isAbsolute(dir) ? dir : join(repoRoot, dir), 'outputs.json');
-        if (!existsSync(file)) throw new UsageFailure(`${file} does not exist: start the local stack with \`make local-deploy\` (or pass TARGET=production)`);
-        const o = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-        const keysFile = join(file, '..', 'keys.json');
+        const localDir = ctx.config.get('LOCAL_DIR');
+        const layout = new LocalStackDir(localDir);
+        const file = layout.path('outputs.json');
+        const o = readOutputs(layout);
+        if (!o) throw new UsageFailure(`${file} does not exist: start the local stack with \`${makeLine('local-deploy', localDir)}\` (or pass TARGET=production)`);
+        // A stopped stack is said to be stopped, not found out about as "fetch failed" halfway through a check.
+        const fix = `run \`${makeLine('local-up', localDir)}\``;
+        const stopped = stoppedAt(o);
+        if (stopped) throw new StepFailure(`no gateway at ${String(o.gatewayUrl)} (the local stack was stopped by make local-down at ${stopped}): ${fix}`);
+        for (const [part, url] of [['gateway', o.gatewayUrl], ['auth', o.supabaseUrl]] as const) {
+          const why = await whyNoAnswer(String(url));
+          if (why) throw new StepFailure(`no ${part} at ${String(url)} (${why}): ${fix}, or see which parts answer with \`${makeLine('local-status', localDir)}\``);
+        }
+        const keysFile = layout.path('keys.json');
         const signingKey = existsSync(keysFile) ? (JSON.parse(readFileSync(keysFile, 'utf8')) as { auth: { signingKey: JWK } }).auth.signingKey : undefined;
         const target: Target = {
           name: 'local',
@@ -84,6 +94,7 @@ export function targetSteps(): Step[] {
     {
       id: 'production-target',
       title: 'Read production’s URLs and keys (TARGET=production)',
+      code: sourceOf(import.meta.url),
       commands: productionReads,
       applies: (env) => (targetOf(env) === 'production' ? null : 'TARGET=local'),
       requires: ['SUPABASE_PROJECT_REF', 'SUPABASE_DB_URL', 'SUPABASE_DB_PASSWORD'],
