@@ -1,7 +1,9 @@
-# The front door. Each target runs one script; `make` alone lists them.
-# ENV, ENV_FILE, YES and DRY_RUN given on the command line (make preflight DRY_RUN=1) reach the
-# scripts as environment variables, as do TOFU_BIN, GCLOUD_BIN, SUPABASE_BIN and each target's
-# own parameters (BACKUP=, SERVICE=, ...).
+# The front door. Each target runs one script; `make` alone lists them, and `make <target>
+# HELP=1` lists every variable that target reads. Variables given on the command line (make
+# preflight DRY_RUN=1, BACKUP=, SERVICE=, ...) reach the scripts as environment variables; one
+# the target does not read, or an empty one, is refused before anything runs. make exits 2 on
+# any failure; its last line ("Error N") carries the script's own code: 1 a step failed, 2 bad
+# input, 130 interrupted.
 
 .DEFAULT_GOAL := help
 SHELL := bash
@@ -15,7 +17,7 @@ RUN := node --no-webstorage --import tsx
 	production-plan production-status production-cutover production-revoke-session production-secrets-status production-rotate-secret production-cost infra-validate ci-changed-services ci-workflows bench-gateway bench-rls bench-deploy bench-infra
 
 help: ## List every target with one line of description
-	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z0-9_-]+:.*## / { printf "  %-28s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z0-9_-]+:.*## / { printf "  %-28s %s\n", $$1, $$2 } END { print "\nmake <target> HELP=1 lists every variable a target reads; make <target> DRY_RUN=1 prints its commands." }' $(MAKEFILE_LIST)
 
 install: ## Install the pinned tools and libraries (npm ci)
 	npm ci

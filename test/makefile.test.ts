@@ -24,11 +24,45 @@ test('each target runs one script through the same entry, and the pass-through v
     const recipe = m[2]!.trim().split('\n');
     assert.equal(recipe.length, 1, `target ${m[1]} runs one command`);
   }
-  const dry = await make('preflight', { DRY_RUN: '1', ENV_FILE: '/nonexistent.env' });
-  assert.equal(dry.code, 0, 'DRY_RUN passes through and a dry run needs no configuration');
+  const dry = await make('preflight', { DRY_RUN: '1', ENV_FILE: 'env/production.env.example' }, { SUPABASE_ACCESS_TOKEN: TOKEN });
+  assert.equal(dry.code, 0, dry.all);
+  assert.match(dry.stdout, /Dry run of `make preflight`/, 'DRY_RUN passes through');
   const bad = await make('preflight', { ENV_FILE: '/nonexistent.env' });
   assert.notEqual(bad.code, 0);
   assert.match(bad.stderr, /ENV_FILE=\/nonexistent\.env does not exist/, 'ENV_FILE passes through');
+});
+
+const TOKEN = `sbp_${'0a'.repeat(20)}`;
+
+test('make refuses a misspelled or empty variable before anything runs, naming the one it meant', async () => {
+  const r = await make('production-deploy', { IMAGETAG: 'v9.9.9', ENV_FILE: 'env/production.env.example' });
+  assert.equal(r.code, 2, r.all);
+  assert.match(r.stderr, /IMAGETAG=\.\.\. on the command line is not read by make production-deploy \(did you mean IMAGE_TAG\?\)/);
+  const empty = await make('production-deploy', { IMAGE_TAG: '', ENV_FILE: 'env/production.env.example' });
+  assert.match(empty.stderr, /IMAGE_TAG= is empty on the command line/);
+  assert.match(`${r.stderr}${empty.stderr}`, /Nothing was run/);
+  // A parameter of a runbook the target runs as a step is read by the target too.
+  const nested = await make('production-deploy', { SKIP_SPOOF_CHECK: '1', HELP: '1' });
+  assert.equal(nested.code, 0, nested.all);
+});
+
+test('make <target> HELP=1 lists every parameter the target reads, generated from the declarations the script validates', async () => {
+  const r = await make('production-rollback-traffic', { HELP: '1' });
+  assert.equal(r.code, 0, r.all);
+  for (const name of ['SERVICE', 'REVISION', 'PROJECT_ID', 'REGION', 'DRY_RUN', 'YES', 'ENV_FILE', 'GCLOUD_BIN']) assert.match(r.stdout, new RegExp(`^  ${name} +\\S`, 'm'), `${name} is listed`);
+  assert.match(r.stdout, /code: scripts\/production-rollback-traffic\.ts/);
+  assert.doesNotMatch(r.stdout, /scripts\/<script>\.ts/);
+  assert.match((await make('help')).stdout, /HELP=1/, 'make help says how to get a target\'s parameters');
+});
+
+test("a failed run's last lines name its exit code, which make repeats in its own last line", async () => {
+  const bad = await make('preflight', { ENV_FILE: '/nonexistent.env' });
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /Error 2$/m, 'bad input: the script exited 2');
+  const failed = await make('preflight', { ENV_FILE: 'env/production.env.example' }, { SUPABASE_ACCESS_TOKEN: TOKEN, TOFU_BIN: '/nonexistent/tofu', PATH: process.env.PATH });
+  assert.equal(failed.code, 2, 'make itself exits 2 on any failure');
+  assert.match(failed.stderr, /exit: {6}1 \(a step failed\)/);
+  assert.match(failed.stderr, /Error 1$/m, "make's last line carries the script's own code");
 });
 
 test('every runbook’s make target runs exactly its script, so a nested make can run it in process', async () => {

@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compareSections, parseRunbookDoc, sectionOf } from '../scripts/lib/mirror.ts';
 import { defineRunbook, type Runbook } from '../scripts/lib/runbook.ts';
@@ -17,6 +17,23 @@ test('every runbook script mirrors its section of the written runbook', async ()
     const doc = parseRunbookDoc(docOf(runbook));
     assert.deepEqual(compareSections(doc.sections.get(runbook.id), sectionOf(runbook), runbook.doc), [], `${file} and ${runbook.doc ?? 'docs/infrastructure/production-deployment.md'}#${runbook.id} differ`);
   }
+});
+
+test("the Code: names in the runbooks are true: each section's script defines it, each step's file defines that step", async () => {
+  const problems: string[] = [];
+  for (const { file, runbook } of await allRunbooks()) {
+    if (runbook.script !== file) problems.push(`${runbook.id}: defineRunbook found ${runbook.script ?? 'no file'}, the runbook is exported by ${file}`);
+    for (const step of runbook.steps) {
+      const text = step.code && existsSync(join(repoRoot, step.code)) ? readFileSync(join(repoRoot, step.code), 'utf8') : '';
+      // A step shared from a module names it with code: sourceOf(import.meta.url).
+      // Defined as an object (`id: 'x'`) or by a step factory (`checkStep('x', ...)`).
+      if (!text.includes(`id: '${step.id}'`) && !new RegExp(`[A-Za-z]*Step\\('${step.id}'[,)]`).test(text)) problems.push(`${runbook.id}.${step.id}: ${step.code ?? 'no file'} does not define a step with id: '${step.id}' (give the step code: sourceOf(import.meta.url) where it is defined)`);
+    }
+  }
+  assert.deepEqual(problems, []);
+  // And the comparison notices a wrong name in the written runbook.
+  const wrong = runbookDoc().replace('Code: `scripts/preflight.ts` (the script', 'Code: `scripts/elsewhere.ts` (the script');
+  assert.ok(compareSections(parseRunbookDoc(wrong).sections.get('preflight'), sectionOf(preflight)).some((p) => p.includes('scripts/elsewhere.ts')));
 });
 
 test('every runbook section of the written runbooks has a script, and every make target named there exists', async () => {
@@ -34,7 +51,7 @@ test('every runbook section of the written runbooks has a script, and every make
 });
 
 test('make preflight DRY_RUN=1 prints exactly its runbook section', async () => {
-  const r = await make('preflight', { DRY_RUN: '1' });
+  const r = await make('preflight', { DRY_RUN: '1', ENV_FILE: 'env/production.env.example' }, { SUPABASE_ACCESS_TOKEN: `sbp_${'0a'.repeat(20)}` });
   assert.equal(r.code, 0, r.all);
   const printed = parseRunbookDoc(r.stdout).sections.get('preflight');
   assert.ok(printed, r.stdout);

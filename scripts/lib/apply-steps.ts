@@ -5,6 +5,8 @@ import { make } from './cli.ts';
 import { perService } from './cloud-run.ts';
 import { estimateMonthlyCost, formatEstimate, loadPriceTable } from './cost.ts';
 import { formatPlanSummary, summarizePlan, type InfraCommands } from './infra.ts';
+import { sourceOf } from './paths.ts';
+
 import type { Step, StepContext } from './runbook.ts';
 
 /** Whether the plan found anything to apply (plan -detailed-exitcode answered 2). */
@@ -14,6 +16,7 @@ export function planReviewApplySteps(infra: InfraCommands, question: string): St
   return [
     {
       id: 'plan',
+      code: sourceOf(import.meta.url),
       title: 'Plan',
       commands: [infra.plan],
       async run(ctx) {
@@ -24,6 +27,7 @@ export function planReviewApplySteps(infra: InfraCommands, question: string): St
     },
     {
       id: 'review',
+      code: sourceOf(import.meta.url),
       title: 'Review the plan and its cost',
       commands: [infra.show],
       skipIf: (ctx) => (planHasChanges(ctx) ? null : 'nothing to apply'),
@@ -35,6 +39,7 @@ export function planReviewApplySteps(infra: InfraCommands, question: string): St
     },
     {
       id: 'apply',
+      code: sourceOf(import.meta.url),
       title: 'Apply the plan',
       commands: [infra.apply],
       confirm: question,
@@ -45,6 +50,7 @@ export function planReviewApplySteps(infra: InfraCommands, question: string): St
 
 export const routeLatestStep: Step = {
   id: 'route-latest',
+  code: sourceOf(import.meta.url),
   title: 'Route traffic to the latest revisions',
   commands: perService.map((p) => p.routeToLatest),
   async run(ctx) {
@@ -57,6 +63,7 @@ const verifyCommand = make('production-verify');
 /** Verification as its own runbook, so a person can run exactly the same checks by hand. */
 export const verifyStep: Step = {
   id: 'verify',
+  code: sourceOf(import.meta.url),
   title: 'Verify',
   commands: [verifyCommand],
   async run(ctx) {

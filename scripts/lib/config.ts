@@ -1,7 +1,7 @@
 // Loads env/<ENV>.env (or ENV_FILE) with dotenv and validates it against the schema, collecting
 // every problem before reporting, so a person fixes the file once rather than once per run.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { PRODUCTION_VARS, type VarSpec } from './env-schema.ts';
@@ -66,6 +66,18 @@ export function loadConfig(options: LoadOptions = {}): LoadResult {
 
   if (env.ENV !== undefined && !/^[a-z][a-z0-9-]*$/.test(env.ENV)) {
     problems.push(`ENV="${env.ENV}" is not an environment name: use lowercase letters, e.g. ENV=production`);
+  }
+
+  // An environment nobody has set up: one clear problem instead of one per missing variable.
+  const envName = env.ENV || 'production';
+  if (!explicit && !existsSync(path) && !existsSync(join(repoRoot, 'env', `${envName}.env.example`))) {
+    const known = readdirSync(join(repoRoot, 'env')).filter((f) => f.endsWith('.env.example')).map((f) => f.replace(/\.env\.example$/, ''));
+    const guess = closest(envName, known);
+    problems.push(
+      `ENV=${envName}: there is no env/${envName}.env and no env/${envName}.env.example${guess && guess !== envName ? ` (did you mean ENV=${guess}?)` : ''}. ` +
+        `Environments set up here: ${known.join(', ') || 'none'}. To add ${envName}, copy env/production.env.example to env/${envName}.env and fill it in, or point ENV_FILE at its file.`,
+    );
+    return { config: new Config(new Map(), path, schema), problems };
   }
 
   let fileValues: Record<string, string> = {};

@@ -1,27 +1,30 @@
-// The step engine: runs a runbook's steps in order, or prints them (--dry-run) in the runbook's
-// copy-paste form. Exit codes: 0 done, 1 a step failed, 2 bad usage or config, 130 interrupted.
+// The step engine: runs a runbook's steps in order, or prints them (DRY_RUN=1) in the runbook's
+// copy-paste form. One run is a RunbookRun: its configuration, its header, its steps, its check
+// blocks and its report are methods, and the run's context is the object's state.
+// Exit codes: 0 done, 1 a step failed, 2 bad usage or config, 130 interrupted.
 
 import { setMaxListeners } from 'node:events';
 import { existsSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { resolve } from 'node:path';
-import type { Command, Var } from './command.ts';
-import { loadConfig } from './config.ts';
-import { PRODUCTION_VARS } from './env-schema.ts';
-import { ask, askHidden, confirm, isTrue } from './confirm.ts';
-import { commandEnv, execCommand, type CommandResult, type ExecContext } from './exec.ts';
 import { MAKE } from './cli.ts';
-import { runbookForTarget } from './nested.ts';
+import type { Command, Var } from './command.ts';
+import { loadConfig, type Config } from './config.ts';
+import { ask, askHidden, confirm, isTrue } from './confirm.ts';
+import { PRODUCTION_VARS } from './env-schema.ts';
+import { commandEnv, execCommand, type CommandResult, type ExecContext } from './exec.ts';
+import { ChecksFailed, EXIT, EXIT_MEANING, failureReport, Interrupted, type RunFailure } from './failure-report.ts';
 import { appendLog } from './files.ts';
 import { formatDryRun } from './mirror.ts';
+import { runbookForTarget } from './nested.ts';
+import { commandLineProblems, commandLineVars, formatHelp, parametersOf } from './parameters.ts';
 import { RUNBOOK_DOC, runsDir } from './paths.ts';
 import { Progress, type Output } from './progress.ts';
 import { guardProcessOutput, redactor } from './redact.ts';
 import { anchorOf, configVarsOf, DriftFound, StepFailure, UsageFailure, type CheckRow, type Runbook, type Step, type StepContext } from './runbook.ts';
 import { renderTable } from './table.ts';
 
-export const EXIT = { ok: 0, stepFailed: 1, usage: 2, interrupted: 130 } as const;
+export { EXIT } from './failure-report.ts';
 
 export interface RunOptions {
   argv: readonly string[];
@@ -41,13 +44,8 @@ interface ParsedArgs {
   problems: string[];
 }
 
-const USAGE = (runbook: Runbook) =>
-  `Usage: make ${runbook.make} [DRY_RUN=1] [YES=1] [ENV=production | ENV_FILE=path]\n` +
-  `   or: node --import tsx scripts/<script>.ts [--dry-run] [--yes]\n` +
-  `Runbook: ${runbook.doc ?? RUNBOOK_DOC}#${runbook.id}`;
-
 function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv): ParsedArgs {
-  const parsed: ParsedArgs = { dryRun: isTrue(env.DRY_RUN), yes: false, help: false, json: isTrue(env.JSON), problems: [] };
+  const parsed: ParsedArgs = { dryRun: isTrue(env.DRY_RUN), yes: false, help: isTrue(env.HELP), json: isTrue(env.JSON), problems: [] };
   for (const arg of argv) {
     if (arg === '--dry-run' || arg === '-n') parsed.dryRun = true;
     else if (arg === '--yes' || arg === '-y') parsed.yes = true;
@@ -58,90 +56,218 @@ function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv): ParsedArgs 
   return parsed;
 }
 
-class Interrupted extends Error {}
-
-/** One or more checks failed; the table above already says which and how to fix them. */
-class ChecksFailed extends StepFailure {}
-
 /** Run a runbook and return its exit code; never calls process.exit itself. */
 export async function runRunbook(runbook: Runbook, options: RunOptions): Promise<number> {
-  const env = options.env ?? process.env;
-  // Everything the engine prints is masked here, whatever stream it ends up on.
-  const masked = (base: Output): Output => ({ isTTY: base.isTTY, write: (t: string) => base.write(redactor.redact(t)) });
-  const args = parseArgs(options.argv, env);
-  const stdout = masked(options.out ?? { write: (t: string) => process.stdout.write(t), isTTY: Boolean(process.stdout.isTTY) && env.CI !== 'true' });
-  const err = masked(options.err ?? { write: (t: string) => process.stderr.write(t), isTTY: Boolean(process.stderr.isTTY) });
-  // With --json, stdout carries only the result document; progress goes to stderr.
-  const out = args.json ? err : stdout;
+  return new RunbookRun(runbook, options).execute();
+}
 
-  if (args.help) {
-    out.write(`${runbook.title}\n${USAGE(runbook)}\n`);
+/** Where a value shown in the header or the dry run came from. */
+type Origin = 'command line' | 'environment' | 'default' | string;
+
+class RunbookRun {
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly args: ParsedArgs;
+  /** Where results go (stdout); with JSON=1 only the result document goes there. */
+  private readonly stdout: Output;
+  private readonly out: Output;
+  private readonly err: Output;
+  private readonly commandLine: Map<string, string>;
+  private config!: Config;
+  private progress!: Progress;
+  private logFile = '';
+  private shownLog = '';
+  private readonly controller = new AbortController();
+  /** Cleanup steps (always: true) must still run after Ctrl-C, so they get their own signal. */
+  private readonly cleanupController = new AbortController();
+  private readonly runtime = new Map<string, string>();
+  private readonly state = new Map<string, unknown>();
+  private failure: RunFailure | null = null;
+
+  constructor(
+    private readonly runbook: Runbook,
+    private readonly options: RunOptions,
+  ) {
+    this.env = options.env ?? process.env;
+    this.args = parseArgs(options.argv, this.env);
+    this.commandLine = commandLineVars(this.env);
+    // Everything the engine prints is masked here, whatever stream it ends up on.
+    const masked = (base: Output): Output => ({ isTTY: base.isTTY, write: (t: string) => base.write(redactor.redact(t)) });
+    this.stdout = masked(options.out ?? { write: (t: string) => process.stdout.write(t), isTTY: Boolean(process.stdout.isTTY) && this.env.CI !== 'true' });
+    this.err = masked(options.err ?? { write: (t: string) => process.stderr.write(t), isTTY: Boolean(process.stderr.isTTY) });
+    this.out = this.args.json ? this.err : this.stdout;
+  }
+
+  async execute(): Promise<number> {
+    if (this.args.help) return this.help();
+    if (this.args.problems.length) {
+      this.err.write(`${this.args.problems.map((p) => `error: ${p}`).join('\n')}\n${this.usage()}\n`);
+      return EXIT.usage;
+    }
+    if (!(await this.configure())) return EXIT.usage;
+    if (this.args.dryRun) return this.dryRun();
+    this.header();
+    await this.steps();
+    return this.report();
+  }
+
+  // --- configuration ------------------------------------------------------------------------
+
+  private usage(): string {
+    return `Usage: make ${this.runbook.make} [NAME=value ...] [DRY_RUN=1] [YES=1] [HELP=1]\nRunbook: ${this.runbook.doc ?? RUNBOOK_DOC}#${this.runbook.id}`;
+  }
+
+  private async help(): Promise<number> {
+    this.out.write(formatHelp(this.runbook, await parametersOf(this.runbook), new Set([...(this.runbook.requires ?? []), ...configVarsOf(this.runbook, this.env)])));
     return EXIT.ok;
   }
-  if (args.problems.length) {
-    err.write(`${args.problems.map((p) => `error: ${p}`).join('\n')}\n${USAGE(runbook)}\n`);
-    return EXIT.usage;
-  }
-  if (args.dryRun) {
-    out.write(formatDryRun(runbook));
-    return EXIT.ok;
-  }
 
-  const { config, problems } = loadConfig({ env, required: configVarsOf(runbook, env), schema: [...PRODUCTION_VARS, ...(runbook.params ?? [])] });
-  if (problems.length) {
-    err.write(
-      `Cannot run ${runbook.title}: ${problems.length} problem${problems.length > 1 ? 's' : ''} with the configuration (${relative(process.cwd(), config.file) || config.file}):\n` +
+  /** Command-line variables and the configuration, every problem at once; false when any. */
+  private async configure(): Promise<boolean> {
+    const problems = commandLineProblems(this.runbook, await parametersOf(this.runbook), this.commandLine);
+    const loaded = loadConfig({ env: this.env, required: configVarsOf(this.runbook, this.env), schema: [...PRODUCTION_VARS, ...(this.runbook.params ?? [])] });
+    this.config = loaded.config;
+    problems.push(...loaded.problems);
+    if (!problems.length) return true;
+    const file = relative(process.cwd(), this.config.file) || this.config.file;
+    this.err.write(
+      `Cannot run ${this.runbook.title}: ${problems.length} problem${problems.length > 1 ? 's' : ''} with the command line or the configuration (${file}):\n` +
         problems.map((p) => `  - ${p}`).join('\n') +
-        `\nNothing was run. Fix these, then run \`make ${runbook.make}\` again.\n`,
+        `\nNothing was run. Fix these, then run \`make ${this.runbook.make}\` again.\n`,
     );
-    return EXIT.usage;
+    return false;
   }
 
-  const logFile = join(env.RUNS_DIR || runsDir, `${utcStamp()}-${runbook.id}.log`);
-  const log = (text: string) => appendLog(logFile, text);
-  const shownLog = relative(process.cwd(), logFile) || logFile;
-  const progress = new Progress(out);
-  const configShown = existsSync(config.file) ? relative(process.cwd(), config.file) || config.file : 'environment only';
-  out.write(`${runbook.title} · make ${runbook.make} · config ${configShown} · log ${shownLog}\n`);
-  log(`# ${runbook.title} started ${new Date().toISOString()}\n`);
+  private originOf(name: string): Origin {
+    if (this.commandLine.has(name)) return 'command line';
+    const source = this.config.source(name);
+    if (source === 'file') return relative(process.cwd(), this.config.file) || this.config.file;
+    return source ?? 'unset';
+  }
 
-  const controller = new AbortController();
-  // Cleanup steps (always: true) must still run after Ctrl-C, so they get their own signal.
-  const cleanupController = new AbortController();
-  // Every command in flight listens for an interrupt, and checks over all services run at once.
-  setMaxListeners(0, controller.signal, cleanupController.signal);
-  const onAbort = () => controller.abort();
-  options.signal?.addEventListener('abort', onAbort);
-  const runtime = new Map<string, string>();
-  const state = new Map<string, unknown>();
-  const total = runbook.steps.length;
-  let failure: { step: Step; index: number; error: StepFailure | Interrupted | Error } | null = null;
+  /** Every configuration value this run reads, as shown to a person: never a secret's value. */
+  private resolvedRows(): string[][] {
+    const names = [...configVarsOf(this.runbook, this.env), ...(this.runbook.params ?? []).map((p) => p.name)];
+    const specs = [...PRODUCTION_VARS, ...(this.runbook.params ?? [])].filter((s, i, all) => names.includes(s.name) && all.findIndex((x) => x.name === s.name) === i);
+    return specs
+      .filter((s) => this.config.get(s.name) !== undefined)
+      .map((s) => [s.name, s.secret ? '(secret, hidden)' : this.config.get(s.name)!, this.originOf(s.name)]);
+  }
 
-  const lookup = (v: Var): string => {
-    const value = v.source === 'config' ? config.get(v.name) : runtime.get(v.name);
+  private dryRun(): number {
+    const rows = this.resolvedRows();
+    const table = rows.length ? `\nWith this configuration the variables resolve to:\n\n${renderTable(['variable', 'value', 'from'], rows)}\nValues in $VARS written in capitals after the first step are captured while the run goes.\n` : '';
+    this.out.write(`${formatDryRun(this.runbook)}${table}`);
+    return EXIT.ok;
+  }
+
+  // --- header -------------------------------------------------------------------------------
+
+  /** The first lines of every run, and of its log: what it acts on. */
+  private header(): void {
+    this.logFile = join(this.env.RUNS_DIR || runsDir, `${utcStamp()}-${this.runbook.id}.log`);
+    this.shownLog = relative(process.cwd(), this.logFile) || this.logFile;
+    this.progress = new Progress(this.out);
+    const configShown = existsSync(this.config.file) ? relative(process.cwd(), this.config.file) || this.config.file : 'environment only';
+    const rows = this.resolvedRows();
+    const acting = rows.length ? `${renderTable(['acts on', 'value', 'from'], rows).replace(/\n+$/, '')}\n` : '';
+    this.out.write(`${this.runbook.title} · make ${this.runbook.make} · config ${configShown} · log ${this.shownLog}\n${acting}`);
+    this.log(`# ${this.runbook.title} started ${new Date().toISOString()}\n${acting.replace(/^/gm, '# ')}`);
+  }
+
+  private log(text: string): void {
+    appendLog(this.logFile, text);
+  }
+
+  // --- steps --------------------------------------------------------------------------------
+
+  private async steps(): Promise<void> {
+    // Every command in flight listens for an interrupt, and checks over all services run at once.
+    setMaxListeners(0, this.controller.signal, this.cleanupController.signal);
+    const onAbort = () => this.controller.abort();
+    this.options.signal?.addEventListener('abort', onAbort);
+    const onSignal = () => this.interrupt();
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    const total = this.runbook.steps.length;
+    try {
+      for (let index = 0; index < total; index++) {
+        const step = this.runbook.steps[index]!;
+        if (this.failure && !step.always) continue;
+        if (this.controller.signal.aborted && !step.always) {
+          this.failure ??= { step, index, error: new Interrupted('interrupted') };
+          continue;
+        }
+        if (step.check) index = await this.checkBlock(index);
+        else await this.step(step, index);
+      }
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      this.options.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private interrupt(): void {
+    if (this.controller.signal.aborted) {
+      this.cleanupController.abort(); // second Ctrl-C: give up on cleanup too
+      return;
+    }
+    this.progress.print('\nInterrupted: stopping the current command, then running cleanup steps.');
+    this.controller.abort();
+  }
+
+  private async step(step: Step, index: number): Promise<void> {
+    const label = `[${index + 1}/${this.runbook.steps.length}] ${step.title}`;
+    const ctx = this.contextFor(step);
+    const skip = step.applies?.(this.env) ?? step.skipIf?.(ctx);
+    if (skip) {
+      this.progress.start(label);
+      this.progress.end('skip', skip);
+      this.log(`# step ${anchorOf(this.runbook, step)} skipped: ${skip}\n`);
+      return;
+    }
+    if (step.confirm && !this.failure) {
+      try {
+        await ctx.confirm(step.confirm);
+      } catch (error) {
+        this.failure = { step, index, error: error as StepFailure };
+        return;
+      }
+    }
+    this.progress.start(label);
+    this.log(`# step ${anchorOf(this.runbook, step)}: ${step.title}\n`);
+    try {
+      const outcome = step.run ? await step.run(ctx) : await runInOrder(step, ctx);
+      this.progress.end(outcome?.status ?? 'ok', outcome?.note ?? '');
+    } catch (error) {
+      this.progress.end('fail');
+      const wrapped = error instanceof StepFailure || error instanceof Interrupted ? error : new StepFailure(describeError(error));
+      if (this.controller.signal.aborted && !(wrapped instanceof Interrupted)) this.failure ??= { step, index, error: new Interrupted('interrupted') };
+      else this.failure ??= { step, index, error: wrapped };
+    }
+  }
+
+  private lookup = (v: Var): string => {
+    const value = v.source === 'config' ? this.config.get(v.name) : this.runtime.get(v.name);
     if (value === undefined) {
       throw new StepFailure(
-        v.source === 'config'
-          ? `config variable ${v.name} is not set`
-          : `${v.name} has no value yet: the step that captures it did not run or printed nothing`,
+        v.source === 'config' ? `config variable ${v.name} is not set` : `${v.name} has no value yet: the step that captures it did not run or printed nothing`,
       );
     }
     return value;
   };
 
-  const contextFor = (step: Step): StepContext => {
+  private contextFor(step: Step): StepContext {
     const declared = new Set<Command>(step.commands);
-    const signal = step.always ? cleanupController.signal : controller.signal;
+    const signal = step.always ? this.cleanupController.signal : this.controller.signal;
+    const { env, progress } = this;
+    const exec: ExecContext = { lookup: this.lookup, env, signal, log: (t) => this.log(t), onOutput: (text) => progress.stream(text) };
     const attempt = async (command: Command): Promise<CommandResult> => {
-      if (!declared.has(command)) {
-        throw new Error(`${anchorOf(runbook, step)} ran a command it does not declare: ${command.render()}`);
-      }
+      if (!declared.has(command)) throw new Error(`${anchorOf(this.runbook, step)} ran a command it does not declare: ${command.render()}`);
       if (signal.aborted) throw new Interrupted('interrupted');
-      const result =
-        (await runNestedRunbook(command, { lookup, env, signal, log, onOutput: (text) => progress.stream(text) })) ??
-        (await execCommand(command, { lookup, env, signal, log, onOutput: (text) => progress.stream(text) }));
+      const result = (await runNestedRunbook(command, exec)) ?? (await execCommand(command, exec));
       if (signal.aborted) throw new Interrupted('interrupted');
-      if (result.ok && command.options.capture) runtime.set(command.options.capture.name, result.stdout.trim());
+      if (result.ok && command.options.capture) this.runtime.set(command.options.capture.name, result.stdout.trim());
       return result;
     };
     const run = async (command: Command): Promise<CommandResult> => {
@@ -149,15 +275,14 @@ export async function runRunbook(runbook: Runbook, options: RunOptions): Promise
       if (!result.ok) throw new StepFailure(result.notFound ? `${result.notFound}. ${command.program.installHint}` : `command exited with ${result.exitCode}`, result);
       return result;
     };
+    const stopProgress = () => progress.stop();
     return {
-      config,
+      config: this.config,
       env,
-      state,
+      state: this.state,
       signal,
-      json: args.json,
-      emitJson(value) {
-        stdout.write(`${JSON.stringify(value, null, 2)}\n`);
-      },
+      json: this.args.json,
+      emitJson: (value) => this.stdout.write(`${JSON.stringify(value, null, 2)}\n`),
       attempt,
       run,
       async runConcurrently(commands) {
@@ -166,14 +291,14 @@ export async function runRunbook(runbook: Runbook, options: RunOptions): Promise
         if (rejected) throw rejected.reason;
         return settled.map((s) => (s as PromiseFulfilledResult<CommandResult>).value);
       },
-      value: lookup,
-      setValue(v, value, secret = false) {
+      value: this.lookup,
+      setValue: (v, value, secret = false) => {
         if (secret || v.secret) redactor.add(value, v.name);
-        runtime.set(v.name, value);
+        this.runtime.set(v.name, value);
       },
-      async confirm(question) {
-        progress.stop();
-        const answer = await confirm(question, { env, yes: args.yes, input: options.stdin });
+      confirm: async (question) => {
+        stopProgress();
+        const answer = await confirm(question, { env, yes: this.args.yes, input: this.options.stdin });
         if (!answer.proceed) {
           throw new StepFailure(
             answer.reason === 'no-terminal'
@@ -181,145 +306,94 @@ export async function runRunbook(runbook: Runbook, options: RunOptions): Promise
               : 'stopped: the answer was no',
           );
         }
-        log(`# confirmed: ${question} (${answer.how === 'assumed' ? 'YES=1/--yes/CI' : 'answered yes'})\n`);
+        this.log(`# confirmed: ${question} (${answer.how === 'assumed' ? 'YES=1/--yes/CI' : 'answered yes'})\n`);
       },
-      async ask(question) {
-        progress.stop();
-        return ask(question, { input: options.stdin });
+      ask: async (question) => {
+        stopProgress();
+        return ask(question, { input: this.options.stdin });
       },
-      async askSecret(question) {
-        progress.stop();
-        const answer = await askHidden(question, { input: options.stdin });
+      askSecret: async (question) => {
+        stopProgress();
+        const answer = await askHidden(question, { input: this.options.stdin });
         if (answer) redactor.add(answer, 'typed secret');
         return answer;
       },
-      print(text) {
+      print: (text) => {
         progress.print(text);
-        log(`${text}\n`);
+        this.log(`${text}\n`);
       },
     };
-  };
+  }
+
+  // --- checks -------------------------------------------------------------------------------
 
   /**
    * A run of consecutive check steps is one block: every check starts at once (a check with
-   * `needs` waits for those), each prints its line as it finishes, and the table follows.
+   * `needs` waits for those), their lines print in step order as soon as each and all before it
+   * have finished, and the table follows. Returns the index of the block's last step.
    */
-  const runCheckBlock = async (first: number): Promise<number> => {
+  private async checkBlock(first: number): Promise<number> {
+    const steps = this.runbook.steps;
     let last = first;
-    while (last + 1 < total && runbook.steps[last + 1]!.check) last++;
-    const block = runbook.steps.slice(first, last + 1);
-    const rows = new Map<string, Promise<CheckRow>>();
+    while (last + 1 < steps.length && steps[last + 1]!.check) last++;
+    const block = steps.slice(first, last + 1);
+    const rows = new Map<string, Promise<{ row: CheckRow; ms: number }>>();
     const started = performance.now();
-    progress.start(`running ${block.length} checks`);
+    this.progress.start(`running ${block.length} checks`);
     for (const step of block) {
-      const index = runbook.steps.indexOf(step);
       rows.set(
         step.id,
         (async () => {
-          const needs = await Promise.all((step.check!.needs ?? []).map(async (id) => ({ id, row: await rows.get(id)! })));
-          const blocking = needs.filter((n) => !n.row.ok).map((n) => n.row.check);
+          const needs = await Promise.all((step.check!.needs ?? []).map(async (id) => (await rows.get(id)!).row));
+          const blocking = needs.filter((row) => !row.ok).map((row) => row.check);
           const row: CheckRow = blocking.length
             ? { check: step.check!.name, needed: step.check!.needed, found: `not checked (needs ${blocking.join(', ')})`, ok: false }
-            : await runCheck(step, contextFor(step)).catch((error: unknown) => ({
-                check: step.check!.name,
-                needed: step.check!.needed,
-                found: 'error',
-                ok: false,
-                hint: describeError(error),
-              }));
-          progress.report(row.ok ? 'ok' : 'fail', `[${index + 1}/${total}] ${step.title}`, performance.now() - started, row.ok ? '' : row.found);
-          log(`# check ${anchorOf(runbook, step)}: ${row.ok ? 'ok' : 'FAILED'} (${row.found})\n`);
-          return row;
+            : await runCheck(step, this.contextFor(step)).catch((error: unknown) => ({ check: step.check!.name, needed: step.check!.needed, found: 'error', ok: false, hint: describeError(error) }));
+          return { row, ms: performance.now() - started };
         })(),
       );
     }
-    const results = await Promise.all(block.map(async (step) => ({ step, row: await rows.get(step.id)! })));
-    progress.stop();
-    out.write(`\n${renderTable(['check', 'needed', 'found', 'ok'], results.map(({ row }) => [row.check, row.needed, row.found, row.ok ? 'yes' : 'NO']))}\n`);
+    const results: { step: Step; row: CheckRow }[] = [];
+    for (const step of block) {
+      const { row, ms } = await rows.get(step.id)!;
+      const index = steps.indexOf(step);
+      this.progress.report(row.ok ? 'ok' : 'fail', `[${index + 1}/${steps.length}] ${step.title}`, ms, row.ok ? '' : row.found);
+      this.log(`# check ${anchorOf(this.runbook, step)}: ${row.ok ? 'ok' : 'FAILED'} (${row.found})\n`);
+      results.push({ step, row });
+    }
+    this.progress.stop();
+    this.out.write(`\n${renderTable(['check', 'needed', 'found', 'ok'], results.map(({ row }) => [row.check, row.needed, row.found, row.ok ? 'yes' : 'NO']))}\n`);
     const failed = results.filter(({ row }) => !row.ok);
     if (failed.length) {
       const hints = failed.filter(({ row }) => row.hint).map(({ row }) => `  - ${row.check}: ${row.hint}`);
-      out.write(`${hints.length ? `\nTo fix:\n${hints.join('\n')}\n` : ''}\n`);
-      const at = runbook.steps.indexOf(failed[0]!.step);
-      failure ??= {
+      this.out.write(`${hints.length ? `\nTo fix:\n${hints.join('\n')}\n` : ''}\n`);
+      this.failure ??= {
         step: failed[0]!.step,
-        index: at,
-        error: controller.signal.aborted
+        index: steps.indexOf(failed[0]!.step),
+        error: this.controller.signal.aborted
           ? new Interrupted('interrupted')
           : new ChecksFailed(`${failed.length} of ${results.length} checks failed: ${failed.map(({ row }) => row.check).join(', ')}`),
       };
     }
     return last;
-  };
-
-  const onSignal = () => {
-    if (controller.signal.aborted) {
-      cleanupController.abort(); // second Ctrl-C: give up on cleanup too
-      return;
-    }
-    progress.print('\nInterrupted: stopping the current command, then running cleanup steps.');
-    controller.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-
-  try {
-    for (let index = 0; index < total; index++) {
-      const step = runbook.steps[index]!;
-      if (failure && !step.always) continue;
-      if (controller.signal.aborted && !step.always) {
-        failure ??= { step, index, error: new Interrupted('interrupted') };
-        continue;
-      }
-      if (step.check) {
-        index = await runCheckBlock(index);
-        continue;
-      }
-      const label = `[${index + 1}/${total}] ${step.title}`;
-      const ctx = contextFor(step);
-      const skip = step.applies?.(env) ?? step.skipIf?.(ctx);
-      if (skip) {
-        progress.start(label);
-        progress.end('skip', skip);
-        log(`# step ${anchorOf(runbook, step)} skipped: ${skip}\n`);
-        continue;
-      }
-      if (step.confirm && !failure) {
-        try {
-          await ctx.confirm(step.confirm);
-        } catch (error) {
-          failure = { step, index, error: error as StepFailure };
-          continue;
-        }
-      }
-      progress.start(label);
-      log(`# step ${anchorOf(runbook, step)}: ${step.title}\n`);
-      try {
-        const outcome = step.run ? await step.run(ctx) : await runInOrder(step, ctx);
-        progress.end(outcome?.status ?? 'ok', outcome?.note ?? '');
-      } catch (error) {
-        progress.end('fail');
-        const wrapped = error instanceof StepFailure || error instanceof Interrupted ? error : new StepFailure(describeError(error));
-        if (controller.signal.aborted && !(wrapped instanceof Interrupted)) failure ??= { step, index, error: new Interrupted('interrupted') };
-        else failure ??= { step, index, error: wrapped };
-      }
-    }
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    options.signal?.removeEventListener('abort', onAbort);
   }
 
-  if (!failure) {
-    out.write(`\n${runbook.title}: done (${total} ${total === 1 ? 'step' : 'steps'}). Log: ${shownLog}\n`);
-    log(`# done ${new Date().toISOString()}\n`);
-    return EXIT.ok;
+  // --- report -------------------------------------------------------------------------------
+
+  private report(): number {
+    const total = this.runbook.steps.length;
+    if (!this.failure) {
+      this.out.write(`\n${this.runbook.title}: done (${total} ${total === 1 ? 'step' : 'steps'}). Log: ${this.shownLog}\n`);
+      this.log(`# done ${new Date().toISOString()}\n# exit ${EXIT.ok} (${EXIT_MEANING[EXIT.ok]})\n`);
+      return EXIT.ok;
+    }
+    const error = this.failure.error;
+    const code = error instanceof Interrupted ? EXIT.interrupted : error instanceof UsageFailure || error instanceof DriftFound ? EXIT.usage : EXIT.stepFailed;
+    const report = failureReport(this.runbook, this.failure, this.shownLog, code);
+    this.err.write(report);
+    this.log(report);
+    return code;
   }
-  const report = failureReport(runbook, failure, shownLog);
-  err.write(report);
-  log(report);
-  if (failure.error instanceof Interrupted) return EXIT.interrupted;
-  return failure.error instanceof UsageFailure || failure.error instanceof DriftFound ? EXIT.usage : EXIT.stepFailed;
 }
 
 /**
@@ -344,13 +418,9 @@ async function runNestedRunbook(command: Command, ctx: ExecContext): Promise<Com
   });
   const rendered = command.render();
   ctx.log(`$ ${rendered}\n# the runbook of make ${target}, run in this process; its own log has its commands\n`);
-  const exitCode = await runRunbook(nested, {
-    argv: [],
-    env: commandEnv(command, ctx),
-    out: stream((t) => (stdout += t)),
-    err: stream((t) => (stderr += t)),
-    signal: ctx.signal,
-  });
+  // The person's command line was checked against the outer target, which covers this one.
+  const env = { ...commandEnv(command, ctx), MAKEFLAGS: '', MAKELEVEL: '' };
+  const exitCode = await runRunbook(nested, { argv: [], env, out: stream((t) => (stdout += t)), err: stream((t) => (stderr += t)), signal: ctx.signal });
   const durationMs = performance.now() - started;
   ctx.log(`--- exit ${exitCode} (${Math.round(durationMs)} ms, started ${startedAt})\n`);
   return { command, rendered, exitCode, stdout, stderr, durationMs, ok: command.options.okExitCodes.includes(exitCode) };
@@ -369,34 +439,6 @@ async function runCheck(step: Step, ctx: StepContext): Promise<CheckRow> {
     return { check: spec.name, needed: spec.needed, found: 'not found', ok: false, hint: `${missing.notFound}. ${missing.command.program.installHint}` };
   }
   return { check: spec.name, needed: spec.needed, ...spec.evaluate(results, ctx) };
-}
-
-function failureReport(runbook: Runbook, failure: { step: Step; index: number; error: Error }, shownLog: string): string {
-  const { step, index, error } = failure;
-  const anchor = anchorOf(runbook, step);
-  const lines = [''];
-  if (error instanceof Interrupted) {
-    lines.push(`Interrupted during step ${index + 1}/${runbook.steps.length}: ${step.title} (${anchor}). Cleanup steps ran.`);
-  } else if (error instanceof ChecksFailed) {
-    lines.push(`${runbook.title} stopped: ${error.message} (see the table and fixes above).`);
-  } else {
-    lines.push(`Step ${index + 1}/${runbook.steps.length} failed: ${step.title} (${anchor})`);
-    lines.push(`  reason:    ${error.message}`);
-    const result = error instanceof StepFailure ? error.result : undefined;
-    if (result) {
-      lines.push(`  command:   ${result.rendered}`);
-      lines.push(`  exit code: ${result.exitCode}`);
-      const tail = tailLines(result.stderr || result.stdout, 15);
-      if (tail.length) lines.push(`  ${result.stderr ? 'stderr' : 'stdout'} (last ${tail.length} lines):`, ...tail.map((l) => `    | ${l}`));
-    }
-  }
-  lines.push(`  full log:  ${shownLog}`);
-  lines.push(`  resume at: ${runbook.doc ?? RUNBOOK_DOC}#${anchor} (step ${index + 1}, "${step.title}"), by hand or by running \`make ${runbook.make}\` again`);
-  return `${lines.join('\n')}\n`;
-}
-
-function tailLines(text: string, n: number): string[] {
-  return text.replace(/\s+$/, '').split(/\r?\n/).filter((l, i, all) => l.length > 0 || i < all.length - 1).slice(-n);
 }
 
 function describeError(error: unknown): string {

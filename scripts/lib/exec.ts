@@ -75,7 +75,8 @@ export async function execCommand(command: Command, ctx: ExecContext): Promise<C
   const executable = findExecutable(file, ctx.env);
   if (!executable) {
     const via = command.program.overrideEnv && ctx.env[command.program.overrideEnv] ? ` (from ${command.program.overrideEnv})` : ' on PATH';
-    const notFound = `${command.program.display}: ${file} was not found${via}`;
+    // The program's own name starts the message ("tofu was not found on PATH"), said once.
+    const notFound = `${file} was not found${via}`;
     ctx.log(`$ ${rendered}\n! ${notFound}\n`);
     return finish({ exitCode: 127, stdout: '', stderr: notFound, notFound });
   }

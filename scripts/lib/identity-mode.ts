@@ -10,6 +10,7 @@ import { runtimeVar, type Command } from './command.ts';
 import { PROJECT_ID } from './gcp.ts';
 import type { VarSpec } from './env-schema.ts';
 import { failureReason } from './exec.ts';
+import { sourceOf } from './paths.ts';
 import { StepFailure, type Step, type StepContext } from './runbook.ts';
 
 export const MODES = ['ignore', 'reject'] as const;
@@ -42,6 +43,7 @@ export function keepIdentityModeStep(read: Command): Step {
   return {
     id: 'identity-mode',
     title: 'Keep the identity header mode production runs',
+    code: sourceOf(import.meta.url),
     commands: [read],
     async run(ctx) {
       const asked = ctx.config.get('CLIENT_INTERNAL_ID_MODE');

@@ -10,12 +10,16 @@ export interface MirrorStep {
   readonly anchor: string;
   readonly title: string;
   readonly commands: readonly string[];
+  /** The file that defines the step (the `Code:` line under its heading). */
+  readonly code?: string;
 }
 
 export interface MirrorSection {
   readonly id: string;
   readonly title: string;
   readonly steps: readonly MirrorStep[];
+  /** The script that runs the section (the `Code:` line under its heading). */
+  readonly script?: string;
 }
 
 const SECTION = /^## (.+?)\s*<a id="([^"]+)"><\/a>\s*$/;
@@ -23,16 +27,22 @@ const STEP = /^### (\d+)\. (.+?)\s*<a id="([^"]+)"><\/a>\s*$/;
 const SUBHEADING = /^#{4,6} /;
 const ANY_HEADING = /^#{1,6} /;
 const FENCE = /^(```|~~~)\s*([A-Za-z0-9_-]*)/;
+const CODE = /^Code: `([^`]+)`/;
+
+/** The line under a section or step heading that names its code, one hop from the runbook. */
+export const codeLine = (file: string, stepId?: string) => `Code: \`${file}\`${stepId ? ` (the step with \`id: '${stepId}'\`)` : ' (the script of this section; each step below names its own file)'}`;
 
 export function sectionOf(runbook: Runbook): MirrorSection {
   return {
     id: runbook.id,
     title: runbook.title,
+    ...(runbook.script ? { script: runbook.script } : {}),
     steps: runbook.steps.map((step, i) => ({
       number: i + 1,
       anchor: anchorOf(runbook, step),
       title: step.title,
       commands: step.commands.map((c) => c.render()),
+      ...(step.code ? { code: step.code } : {}),
     })),
   };
 }
@@ -45,9 +55,11 @@ export function formatDryRun(runbook: Runbook): string {
     '',
     `## ${section.title} <a id="${section.id}"></a>`,
     '',
+    ...(section.script ? [codeLine(section.script), ''] : []),
   ];
   for (const step of section.steps) {
     lines.push(`### ${step.number}. ${step.title} <a id="${step.anchor}"></a>`, '');
+    if (step.code) lines.push(codeLine(step.code, step.anchor.split('.').pop()), '');
     if (step.commands.length) lines.push('```bash', ...step.commands, '```', '');
   }
   return `${lines.join('\n')}`;
@@ -79,10 +91,11 @@ export interface ParsedDoc {
 
 /** Parse runbook sections (level-2 headings with an anchor) and their numbered steps. */
 export function parseRunbookDoc(markdown: string): ParsedDoc {
-  const sections = new Map<string, { id: string; title: string; steps: { number: number; anchor: string; title: string; commands: string[] }[] }>();
+  type Step = { number: number; anchor: string; title: string; commands: string[]; code?: string };
+  const sections = new Map<string, { id: string; title: string; steps: Step[]; script?: string }>();
   const allCommands: string[] = [];
   let section: ReturnType<typeof sections.get> | undefined;
-  let step: { number: number; anchor: string; title: string; commands: string[] } | undefined;
+  let step: Step | undefined;
   let inSubsection = false;
   let fence: { marker: string; lang: string; lines: string[] } | null = null;
 
@@ -125,6 +138,12 @@ export function parseRunbookDoc(markdown: string): ParsedDoc {
       inSubsection = false;
       continue;
     }
+    const code = CODE.exec(line);
+    if (code && section && !inSubsection) {
+      if (step) step.code ??= code[1];
+      else section.script ??= code[1];
+      continue;
+    }
     if (SUBHEADING.test(line)) {
       inSubsection = true; // troubleshooting and notes under a step are prose, not its commands
       continue;
@@ -142,6 +161,7 @@ export function compareSections(doc: MirrorSection | undefined, script: MirrorSe
   if (!doc) return [`${docName} has no section "## ${script.title} <a id="${script.id}"></a>" for this runbook`];
   const problems: string[] = [];
   if (doc.title !== script.title) problems.push(`section title: the runbook says "${doc.title}", the script says "${script.title}"`);
+  if (script.script && doc.script !== script.script) problems.push(`the section's Code: line names ${doc.script ?? 'nothing'}, the runbook is defined in ${script.script} (${codeLine(script.script)})`);
   const count = Math.max(doc.steps.length, script.steps.length);
   for (let i = 0; i < count; i++) {
     const d = doc.steps[i];
@@ -157,6 +177,7 @@ export function compareSections(doc: MirrorSection | undefined, script: MirrorSe
     if (d.number !== i + 1) problems.push(`step ${i + 1} (${d.anchor}) is numbered ${d.number} in the runbook`);
     if (d.anchor !== s.anchor) problems.push(`step ${i + 1}: the runbook has ${d.anchor}, the script has ${s.anchor} (steps missing or out of order)`);
     if (d.title !== s.title) problems.push(`step ${i + 1} (${s.anchor}) title: the runbook says "${d.title}", the script says "${s.title}"`);
+    if (s.code && d.code !== s.code) problems.push(`step ${i + 1} (${s.anchor}) Code: line names ${d.code ?? 'nothing'}, the step is defined in ${s.code} (${codeLine(s.code, s.anchor.split('.').pop())})`);
     const n = Math.max(d.commands.length, s.commands.length);
     for (let j = 0; j < n; j++) {
       if (d.commands[j] === s.commands[j]) continue;

@@ -5,6 +5,9 @@ import type { Command, Var } from './command.ts';
 import type { CommandResult } from './exec.ts';
 import type { Config } from './config.ts';
 import type { VarSpec } from './env-schema.ts';
+import { relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { repoRoot } from './paths.ts';
 
 export interface CheckRow {
   readonly check: string;
@@ -81,6 +84,12 @@ export interface Step {
   applies?(env: NodeJS.ProcessEnv): string | null;
   /** Config variables the step's own logic reads (its commands' are found by themselves). */
   readonly requires?: readonly string[];
+  /**
+   * The file that defines the step, relative to the repository (`sourceOf(import.meta.url)`),
+   * for steps shared from a module; defineRunbook fills in the runbook's own script otherwise.
+   * The written runbook names it under the step, so a reader is one hop from the code.
+   */
+  readonly code?: string;
 }
 
 export interface Runbook {
@@ -96,6 +105,8 @@ export interface Runbook {
   readonly params?: readonly VarSpec[];
   /** The written runbook that mirrors it (default docs/infrastructure/production-deployment.md). */
   readonly doc?: string;
+  /** The script that defines it, relative to the repository; defineRunbook finds it. */
+  readonly script?: string;
 }
 
 /** Raised by a step to stop the run; the engine turns it into the failure report. */
@@ -114,7 +125,21 @@ export class UsageFailure extends StepFailure {}
 /** Production differs from the code (make production-plan): exit 2, as `tofu plan -detailed-exitcode` does. */
 export class DriftFound extends StepFailure {}
 
-export function defineRunbook(runbook: Runbook): Runbook {
+/** The file that called defineRunbook: the first stack frame outside this module. */
+function callerFile(): string | undefined {
+  const frames = (new Error().stack ?? '').split('\n').slice(1);
+  for (const frame of frames) {
+    const m = /(file:\/\/[^\s):]+|\/[^\s():]+\.[cm]?[jt]s)(?::\d+)+\)?$/.exec(frame.trim());
+    if (!m) continue;
+    const file = m[1]!.startsWith('file://') ? fileURLToPath(m[1]!) : m[1]!;
+    if (file !== fileURLToPath(import.meta.url)) return relative(repoRoot, file);
+  }
+  return undefined;
+}
+
+export function defineRunbook(definition: Runbook): Runbook {
+  const script = definition.script ?? callerFile();
+  const runbook: Runbook = { ...definition, script, steps: definition.steps.map((step) => (step.code || !script ? step : { ...step, code: script })) };
   const seen = new Set<string>();
   for (const step of runbook.steps) {
     if (!/^[a-z0-9][a-z0-9-]*$/.test(step.id)) throw new Error(`${runbook.id}: step id "${step.id}" must be lowercase words joined by hyphens`);

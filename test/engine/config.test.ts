@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadConfig, renderExampleFile } from '../../scripts/lib/config.ts';
@@ -55,9 +55,17 @@ test('the environment wins over the file, and defaults fill what neither sets', 
 test('a missing ENV_FILE is an error; a missing default file only matters for variables that are needed', () => {
   const missing = loadConfig({ env: { ENV_FILE: '/nonexistent/prod.env' } });
   assert.match(missing.problems.join('\n'), /ENV_FILE=\/nonexistent\/prod.env does not exist/);
-  const none = loadConfig({ env: { ENV: 'nosuchenv' }, required: ['PROJECT_ID'] });
-  assert.match(none.problems.join('\n'), /PROJECT_ID is not set: .*it does not exist yet: copy env\/nosuchenv.env.example/);
-  assert.deepEqual(loadConfig({ env: { ENV: 'nosuchenv' } }).problems, []);
+  // No env/production.env on a fresh clone: only the variables a runbook needs are problems.
+  const fresh = loadConfig({ env: {}, required: ['PROJECT_ID'] });
+  if (!existsSync(join(repoRoot, 'env', 'production.env'))) assert.match(fresh.problems.join('\n'), /PROJECT_ID is not set: .*it does not exist yet: copy env\/production.env.example/);
+  assert.deepEqual(loadConfig({ env: {} }).problems.filter((p) => !p.includes('production.env in')), []);
+});
+
+test('ENV naming an environment nobody set up is one clear problem, with the environments there are', () => {
+  const staging = loadConfig({ env: { ENV: 'staging' }, required: ['PROJECT_ID', 'STATE_BUCKET'] });
+  assert.equal(staging.problems.length, 1, staging.problems.join('\n'));
+  assert.match(staging.problems[0]!, /^ENV=staging: there is no env\/staging\.env and no env\/staging\.env\.example\. Environments set up here: production\. To add staging, copy env\/production\.env\.example to env\/staging\.env/);
+  assert.match(loadConfig({ env: { ENV: 'prodution' } }).problems.join('\n'), /did you mean ENV=production\?/);
 });
 
 test('a secret is masked from the moment it is loaded, and a malformed one is not echoed', () => {

@@ -79,22 +79,83 @@ test('a failing step names the step, command, exit code, stderr tail and where t
   assert.deepEqual(calls(), ['echo ok', `fail 3 ${lines.join(' ')}`, 'echo cleanup']);
 });
 
-test('--dry-run and DRY_RUN=1 print the runbook form with shell variables and run nothing', async () => {
-  const { env, calls } = setup('');
-  const steps: Step[] = [{ id: 'only', title: 'Only step', commands: [tool`echo ${PROJECT_ID}`] }];
+test('--dry-run and DRY_RUN=1 check the configuration, then print the runbook form with what each variable resolves to, and run nothing', async () => {
+  const { env, calls } = setup('PROJECT_ID=demo-project\nSUPABASE_ACCESS_TOKEN=sbp_0123456789abcdef0123456789abcdef01234567\n');
+  const steps: Step[] = [{ id: 'only', title: 'Only step', commands: [tool`echo ${PROJECT_ID}`, tool`env SUPABASE_ACCESS_TOKEN`.withEnv({ SUPABASE_ACCESS_TOKEN: TOKEN })] }];
   for (const [argv, extraEnv] of [[['--dry-run'], {}], [[], { DRY_RUN: '1' }]] as const) {
     const r = await runIt(steps, { ...env, ...extraEnv }, [...argv]);
     assert.equal(r.code, 0, r.err);
-    assert.match(r.out, /### 1\. Only step <a id="demo\.only"><\/a>\n\n```bash\ntool echo "\$PROJECT_ID"\n```/);
+    assert.match(r.out, /### 1\. Only step <a id="demo\.only"><\/a>\n\n(Code: .*\n\n)?```bash\ntool echo "\$PROJECT_ID"\n/);
+    assert.match(r.out, /PROJECT_ID +demo-project +\S*production\.env/);
+    assert.match(r.out, /SUPABASE_ACCESS_TOKEN +\(secret, hidden\)/);
+    assert.doesNotMatch(r.out, /sbp_0123/);
   }
-  assert.deepEqual(calls(), [], 'a dry run executes nothing (and needs no configuration)');
+  // Twelve mistakes or one: the same report as a real run, exit 2, and no steps printed.
+  const broken = await runIt(steps, { ...setup('PROJECT_ID=Not_A_Project\nSTATE_BUKET=x\n').env, DRY_RUN: '1' });
+  assert.equal(broken.code, 2);
+  assert.match(broken.err, /Cannot run Demo: 3 problems/);
+  assert.doesNotMatch(broken.out, /Only step/);
+  assert.deepEqual(calls(), [], 'a dry run executes nothing');
+});
+
+test('every run starts by naming what it acts on, in its output and its log, never a secret', async () => {
+  const { env, dir } = setup('PROJECT_ID=demo-project\nSUPABASE_ACCESS_TOKEN=sbp_0123456789abcdef0123456789abcdef01234567\n');
+  const commands = [tool`echo ${PROJECT_ID} ${configVar('REGION')}`, tool`env SUPABASE_ACCESS_TOKEN`.withEnv({ SUPABASE_ACCESS_TOKEN: TOKEN })];
+  const r = await runIt([{ id: 'a', title: 'A', commands }], { ...env, REGION: 'europe-west1', MAKELEVEL: '1', MAKEFLAGS: ' -- REGION=europe-west1' }, []);
+  assert.equal(r.code, 0, r.err);
+  const head = r.out.split('\n').slice(0, 6).join('\n');
+  assert.match(head, /REGION +europe-west1 +command line/);
+  assert.match(head, /PROJECT_ID +demo-project +\S*production\.env/);
+  assert.match(head, /SUPABASE_ACCESS_TOKEN +\(secret, hidden\)/);
+  const log = filesUnder(join(dir, 'runs'))[0]!.text;
+  assert.match(log.split('\n').slice(0, 6).join('\n'), /PROJECT_ID +demo-project/);
+  assert.ok(!`${r.out}${log}`.includes('sbp_0123'), 'no secret in the header or the log');
+});
+
+test('a make variable no step reads, or an empty one, is refused with a suggestion; only the first make level is checked', async () => {
+  const { env, calls } = setup();
+  const steps: Step[] = [{ id: 'a', title: 'A', commands: [tool`echo ${PROJECT_ID}`] }];
+  const typo = await runIt(steps, { ...env, MAKELEVEL: '1', MAKEFLAGS: 's -- PROJET_ID=other-project YES=1' });
+  assert.equal(typo.code, 2);
+  assert.match(typo.err, /PROJET_ID=\.\.\. on the command line is not read by make demo \(did you mean PROJECT_ID\?\)/);
+  const empty = await runIt(steps, { ...env, MAKELEVEL: '1', MAKEFLAGS: ' -- PROJECT_ID=' });
+  assert.equal(empty.code, 2);
+  assert.match(empty.err, /PROJECT_ID= is empty on the command line/);
+  assert.deepEqual(calls(), []);
+  // A make a script starts inherits the person's MAKEFLAGS; its own runbook does not judge them.
+  assert.equal((await runIt(steps, { ...env, MAKELEVEL: '2', MAKEFLAGS: ' -- PROJET_ID=x' })).code, 0);
+});
+
+test('HELP=1 lists every variable the target reads, one line each, and runs nothing', async () => {
+  const { env, calls } = setup();
+  const r = await runIt([{ id: 'a', title: 'A', commands: [tool`echo ${PROJECT_ID}`, tool`env SUPABASE_ACCESS_TOKEN`.withEnv({ SUPABASE_ACCESS_TOKEN: TOKEN })] }], { ...env, HELP: '1' });
+  assert.equal(r.code, 0, r.err);
+  for (const name of ['PROJECT_ID', 'SUPABASE_ACCESS_TOKEN', 'DRY_RUN', 'YES', 'ENV_FILE', 'HELP']) assert.match(r.out, new RegExp(`^  ${name} +\\S`, 'm'), `${name} listed`);
+  assert.match(r.out, /Exit codes: 0 done, 1 a step failed, 2 bad input or configuration, 130 interrupted/);
+  assert.doesNotMatch(r.out, /scripts\/<script>/);
+  assert.deepEqual(calls(), []);
+});
+
+test('check lines print in step order even when a later check finishes first', async () => {
+  const { env } = setup();
+  const check = (name: string) => ({ name, needed: 'ok', evaluate: () => ({ found: 'ok', ok: true }) });
+  const r = await runIt(
+    [
+      { id: 'slow', title: 'Slow check', commands: [tool`sleep 0.4`], check: check('slow') },
+      { id: 'fast', title: 'Fast check', commands: [tool`echo fast`], check: check('fast') },
+    ],
+    env,
+  );
+  assert.equal(r.code, 0, r.err);
+  const lines = r.out.split('\n').filter((l) => /^(ok|FAIL) /.test(l));
+  assert.deepEqual(lines.map((l) => /\[(\d)\/2\]/.exec(l)![1]), ['1', '2']);
 });
 
 test('bad configuration exits 2 before anything runs, listing every problem', async () => {
   const { env, calls } = setup('PROJECT_ID=X\nSTATE_BUKET=oops\n');
   const r = await runIt([{ id: 'a', title: 'A', commands: [tool`echo ${PROJECT_ID} ${configVar('STATE_BUCKET')}`] }], env);
   assert.equal(r.code, 2);
-  assert.match(r.err, /3 problems with the configuration/);
+  assert.match(r.err, /3 problems with the command line or the configuration/);
   assert.match(r.err, /PROJECT_ID="X"/);
   assert.match(r.err, /STATE_BUCKET is not set/);
   assert.match(r.err, /STATE_BUKET .* \(did you mean STATE_BUCKET\?\)/);
@@ -115,8 +176,9 @@ test('a missing tool is reported as missing, with its install hint', async () =>
   const missing = commandFactory({ ...TOOL, display: 'missingtool', resolve: () => ({ file: '/nonexistent/missingtool', leadingArgs: [] }), installHint: 'Install missingtool from example.org' });
   const r = await runIt([{ id: 'a', title: 'Use it', commands: [missing`version`] }], env);
   assert.equal(r.code, 1);
-  assert.match(r.err, /missingtool: \/nonexistent\/missingtool was not found on PATH\. Install missingtool from example\.org/);
+  assert.match(r.err, /reason: {4}\/nonexistent\/missingtool was not found on PATH\. Install missingtool from example\.org/);
   assert.match(r.err, /exit code: 127/);
+  assert.match(r.err, /exit: {6}1 \(a step failed\)/);
 });
 
 test('a destructive step asks first; without a terminal and without YES it stops instead of waiting', async () => {

@@ -3,6 +3,7 @@
 // also after a failure or Ctrl-C halfway through creating them.
 
 import type { Step, StepContext } from '../runbook.ts';
+import { sourceOf } from '../paths.ts';
 import { createSignedInUser, deleteUser, register, removeVouchers, type TestUser } from './clients.ts';
 import { targetIn } from './target.ts';
 
@@ -24,6 +25,7 @@ export async function createRegisteredUsers(ctx: StepContext, labels: readonly s
 export const deleteThrowawayUsersStep: Step = {
   id: 'cleanup',
   title: 'Delete the throwaway users and their vouchers',
+  code: sourceOf(import.meta.url),
   commands: [],
   always: true,
   skipIf: (ctx) => ((ctx.state.get('users') as TestUser[] | undefined)?.length ? null : 'no user was created'),
