@@ -14,6 +14,7 @@ RUN := node --no-webstorage --import tsx
 	spoof-check voucher-e2e load-test gateway preflight production-bootstrap production-secrets \
 	production-supabase production-deploy production-verify production-backup-state \
 	production-backups production-rollback production-rollback-traffic production-restore-state \
+	production-db-backup production-db-restore production-db-drill \
 	production-plan production-status production-cutover production-revoke-session production-secrets-status production-rotate-secret production-cost infra-validate ci-changed-services ci-workflows bench-gateway bench-rls bench-deploy bench-infra
 
 help: ## List every target with one line of description
@@ -108,6 +109,15 @@ production-rollback-traffic: ## Route every service back to its previous revisio
 
 production-restore-state: ## Recover lost or corrupted state from a backup (BACKUP=<id>)
 	@$(RUN) scripts/production-restore-state.ts
+
+production-db-backup: ## Back up the application databases (on-demand Cloud SQL backup, waited for)
+	@$(RUN) scripts/production-db-backup.ts
+
+production-db-restore: ## Restore the databases into a NEW instance, verify, then switch the URLs (POINT_IN_TIME= or BACKUP_ID=)
+	@$(RUN) scripts/production-db-restore.ts
+
+production-db-drill: ## Rehearse a database restore into a throwaway instance and time each step
+	@$(RUN) scripts/production-db-drill.ts
 
 infra-validate: ## tofu fmt -check and tofu validate on infra/ (needs OpenTofu and the provider downloads)
 	@$(RUN) scripts/infra-validate.ts

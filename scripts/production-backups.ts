@@ -1,5 +1,6 @@
 // make production-backups: every state backup of this environment, local or in the bucket,
-// newest first; and a word about any left at the old, shared place (gs://$STATE_BUCKET/backups/).
+// newest first; a word about any left at the old, shared place (gs://$STATE_BUCKET/backups/);
+// and the Cloud SQL backups of the databases, with the newest one's age.
 
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,6 +9,8 @@ import { repoRoot } from './lib/paths.ts';
 import { defineRunbook, type StepContext } from './lib/runbook.ts';
 import { backupDir, backupPath, downloadManifest, listOldPlaceBackups, listRemoteBackups, localManifests, manifestPath, oldPlaceNote, remoteIds, selectBackup } from './lib/state-backups.ts';
 import { renderTable } from './lib/table.ts';
+import { databaseMode, listBackups, parseBackups } from './lib/cloud-sql.ts';
+import { formatBackups, newestBackupLine } from './lib/database-backup.ts';
 
 /** Fetch the manifest of every backup that exists only in the bucket; returns the bucket's ids. */
 export async function syncManifests(ctx: StepContext): Promise<Set<string>> {
@@ -61,6 +64,18 @@ export const backups = defineRunbook({
       async run(ctx) {
         ctx.print(backupsTable(backupDir(ctx.config), await syncManifests(ctx)));
         if (await reportOldPlace(ctx)) return { status: 'warn', note: 'some backups are still at the old place (see above)' };
+      },
+    },
+    {
+      id: 'databases',
+      title: 'List the database backups',
+      commands: [listBackups],
+      requires: ['DATABASE_MODE'],
+      skipIf: (ctx) => (databaseMode(ctx) === 'external' ? 'DATABASE_MODE=external: the databases are backed up where they live' : null),
+      async run(ctx) {
+        const runs = parseBackups((await ctx.run(listBackups)).stdout);
+        ctx.print(`\nDatabase backups (Cloud SQL; make production-db-restore BACKUP_ID=<id> restores one into a new instance):\n${formatBackups(runs)}\nNewest: ${newestBackupLine(runs)}`);
+        return { note: newestBackupLine(runs) };
       },
     },
   ],

@@ -1,5 +1,6 @@
 // make production-deploy: the one command that ships. Preflight, lock, back up the state, plan,
-// show what will change, confirm, apply, migrate, push Supabase migrations, route traffic to the
+// show what will change, confirm, apply, back up the databases, apply least privilege inside
+// PostgreSQL, migrate, push Supabase migrations, route traffic to the
 // new revisions, write the outputs, verify. If verification fails, traffic goes back to the
 // revisions that were serving before, automatically. The lock is released whatever happens.
 
@@ -11,6 +12,7 @@ import { planHasChanges, planReviewApplySteps, routeLatestStep, verifyStep } fro
 import { gitCommit, GIT_COMMIT, repoInfra, uncommittedChanges, UNCOMMITTED } from './lib/infra.ts';
 import { IDENTITY_MODE_PARAM, keepIdentityModeStep, readDeployedMode } from './lib/identity-mode.ts';
 import { migrationJobs } from './lib/migrations.ts';
+import { databaseMode, runAccessJob } from './lib/cloud-sql.ts';
 import { writeDeploymentOutputs } from './lib/outputs.ts';
 import { defineRunbook, StepFailure, type Step } from './lib/runbook.ts';
 import { renderTable } from './lib/table.ts';
@@ -73,6 +75,20 @@ export const deploySteps: Step[] = [
     // New revisions must not take traffic before the migrations ran: pin it first.
     step.id === 'apply' ? [pinTrafficStep, step] : [step],
   ),
+  {
+    id: 'db-backup',
+    title: 'Back up the application databases before migrating them',
+    commands: [make('production-db-backup')],
+    requires: ['DATABASE_MODE'],
+    skipIf: (ctx) => (databaseMode(ctx) === 'external' ? 'DATABASE_MODE=external: the databases are backed up where they live' : null),
+  },
+  {
+    id: 'db-access',
+    title: 'Apply least privilege inside PostgreSQL',
+    commands: [runAccessJob],
+    requires: ['DATABASE_MODE'],
+    skipIf: (ctx) => (databaseMode(ctx) === 'external' ? 'DATABASE_MODE=external' : null),
+  },
   {
     id: 'migrate',
     title: 'Run the database migrations',

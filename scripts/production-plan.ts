@@ -8,8 +8,8 @@ import { runtimeVar } from './lib/command.ts';
 import { tofu } from './lib/cli.ts';
 import { runIfMain } from './lib/engine.ts';
 import { PROJECT_ID, REGION } from './lib/gcp.ts';
-import { INFRA_DIR, repoInfra, TFVARS_FILE } from './lib/infra.ts';
-import { identityModeEnv, keepIdentityModeStep, readDeployedMode } from './lib/identity-mode.ts';
+import { INFRA_DIR, planEnv, repoInfra, TFVARS_FILE } from './lib/infra.ts';
+import { keepIdentityModeStep, readDeployedMode } from './lib/identity-mode.ts';
 import { describeDrift, summarizeDrift } from './lib/drift.ts';
 import { defineRunbook, DriftFound, StepFailure } from './lib/runbook.ts';
 
@@ -20,7 +20,7 @@ const DEPLOYED_COMMIT = runtimeVar('DEPLOYED_COMMIT');
 const readImageTag = tofu`-chdir=${INFRA_DIR} output -raw image_tag`.captureInto(DEPLOYED_IMAGE_TAG);
 const readCommit = tofu`-chdir=${INFRA_DIR} output -raw deployed_commit`.captureInto(DEPLOYED_COMMIT);
 const plan = tofu`-chdir=${INFRA_DIR} plan -input=false -lock=false -detailed-exitcode -var-file=${TFVARS_FILE} -var=project_id=${PROJECT_ID} -var=region=${REGION} -var=image_tag=${DEPLOYED_IMAGE_TAG} -var=git_commit=${DEPLOYED_COMMIT} -out=${DRIFT_PLAN_FILE}`
-  .withEnv(identityModeEnv)
+  .withEnv(planEnv)
   .allowExitCodes(2);
 const show = tofu`-chdir=${INFRA_DIR} show -json ${DRIFT_PLAN_FILE}`.withoutLoggingStdout();
 

@@ -54,7 +54,8 @@ const entryOf = (ctx: StepContext): SecretEntry => ctx.state.get('entry') as Sec
 
 const NOT_HERE: Partial<Record<SecretEntry['source'], string>> = {
   supabase: 'rotate it in the Supabase dashboard (Project Settings > API Keys), then make production-supabase stores the new value; see docs/infrastructure/production-deployment.md#rotate-secret',
-  infra: 'OpenTofu writes it (redis-auth from Memorystore; revoked-sessions through make production-revoke-session)',
+  infra:
+    'OpenTofu writes it (redis-auth from Memorystore; revoked-sessions through make production-revoke-session; on Cloud SQL the database URLs and the admin password: raise database_password_generation in production.tfvars and deploy, which sets the new passwords in PostgreSQL right after the apply)',
 };
 
 export const rotateSecret = defineRunbook({

@@ -12,7 +12,8 @@ import { runIfMain } from './lib/engine.ts';
 import { failureReason } from './lib/exec.ts';
 import { PROJECT_ID } from './lib/gcp.ts';
 import { defineRunbook, StepFailure } from './lib/runbook.ts';
-import { secretCatalog, type SecretEntry } from './lib/secret-catalog.ts';
+import { secretCatalog, secretsOfMode, type SecretEntry } from './lib/secret-catalog.ts';
+import { databaseMode } from './lib/cloud-sql.ts';
 import { parseVersionList, type SecretVersionInfo } from './lib/secret-versions.ts';
 import { renderTable } from './lib/table.ts';
 
@@ -74,10 +75,13 @@ export const secretsStatus = defineRunbook({
       id: 'list',
       title: 'List every secret’s versions',
       commands: [...listVersions.values()],
+      requires: ['DATABASE_MODE'],
       async run(ctx) {
         const now = new Date();
-        const results = await Promise.all(catalog.map((entry) => ctx.attempt(listVersions.get(entry.name)!)));
-        const rows = catalog.map((entry, i) => {
+        // The database secrets of the other DATABASE_MODE do not exist: they are not listed.
+        const entries = secretsOfMode(catalog, databaseMode(ctx));
+        const results = await Promise.all(entries.map((entry) => ctx.attempt(listVersions.get(entry.name)!)));
+        const rows = entries.map((entry, i) => {
           const r = results[i]!;
           if (!r.ok) return statusOf(entry, failureReason(r), now);
           try {

@@ -1,7 +1,7 @@
 // make production-status: how production is doing, on one screen, read-only. Cloud Run for what
 // serves, Cloud Monitoring for the last hour's traffic, errors, latency and the gateway's identity
 // counters, Cloud Logging for when a client last sent an identity header, the state bucket for the
-// newest backup, and the open alerts. Every source is read at once; one that cannot be read is
+// newest state backup, Cloud SQL for the newest database backup, and the open alerts. Every source is read at once; one that cannot be read is
 // shown as unknown with the reason. Exit 0 when every source was read, 1 when one was not (the
 // screen is still printed), 2 on bad configuration. JSON=1 prints the same as one JSON document.
 
@@ -23,6 +23,7 @@ import {
   type Sample,
 } from './lib/monitoring.ts';
 import { lastClientIdentityHeader } from './lib/identity-mode.ts';
+import { databaseMode, DATABASE_INSTANCE, listBackups, newestSuccessful, parseBackups, type BackupRun } from './lib/cloud-sql.ts';
 import { defineRunbook, StepFailure, type StepContext } from './lib/runbook.ts';
 import { listRemoteBackups, remoteBackupsUrl, remoteIds } from './lib/state-backups.ts';
 import { identityFigure, newestBackup, p95ByService, renderStatus, requestFigures, unreadable, type ServiceRow, type Sourced, type StatusReport } from './lib/status-report.ts';
@@ -34,6 +35,7 @@ const SOURCES = {
   count7d: 'Cloud Monitoring logging.googleapis.com/user/gateway_client_identity_headers, 7 days',
   lastSent: 'Cloud Logging (gcloud logging read, 30 days)',
   backups: 'gcloud storage ls of the state bucket',
+  databaseBackups: `gcloud sql backups list --instance=${DATABASE_INSTANCE}`,
   alerts: 'Cloud Monitoring alerts API',
 };
 
@@ -46,6 +48,11 @@ function fromCommand<T>(source: string, result: CommandResult | string, parse: (
   } catch (error) {
     return { source, unknown: `unreadable answer: ${(error as Error).message}` };
   }
+}
+
+function newestDatabaseBackup(backups: BackupRun[], now: Date): { id: string; type: string; finished: string; ageHours: number } | null {
+  const b = newestSuccessful(backups);
+  return b ? { id: b.id, type: b.type, finished: b.endTime!, ageHours: (now.getTime() - Date.parse(b.endTime!)) / 3_600_000 } : null;
 }
 
 function serviceRows(servicesJson: string, revisionsJson: string): ServiceRow[] {
@@ -81,7 +88,8 @@ export const status = defineRunbook({
     {
       id: 'read',
       title: 'Read every source at once and show the status',
-      commands: [listServices, listRevisions, ...Object.values(queryCommands), listOpenAlerts, lastClientIdentityHeader, listRemoteBackups],
+      commands: [listServices, listRevisions, ...Object.values(queryCommands), listOpenAlerts, lastClientIdentityHeader, listRemoteBackups, listBackups],
+      requires: ['DATABASE_MODE'],
       async run(ctx) {
         const report = await readStatus(ctx);
         if (ctx.json) ctx.emitJson(report);
@@ -97,12 +105,14 @@ async function readStatus(ctx: StepContext): Promise<StatusReport> {
   const noToken = ctx.state.get('no-token') as string | undefined;
   const api = (c: Command): Promise<CommandResult | string> => (noToken ? Promise.resolve(noToken) : ctx.attempt(c));
   const queries = Object.keys(QUERIES);
-  const [services, revisions, alerts, lastSent, backups, ...answers] = await Promise.all([
+  const onCloudSql = databaseMode(ctx) === 'cloudsql';
+  const [services, revisions, alerts, lastSent, backups, databaseBackups, ...answers] = await Promise.all([
     ctx.attempt(listServices),
     ctx.attempt(listRevisions),
     api(listOpenAlerts),
     ctx.attempt(lastClientIdentityHeader),
     ctx.attempt(listRemoteBackups),
+    onCloudSql ? ctx.attempt(listBackups) : Promise.resolve(null),
     ...queries.map((q) => api(queryCommands[q]!)),
   ]);
   const answer = (q: string) => answers[queries.indexOf(q)]!;
@@ -131,6 +141,7 @@ async function readStatus(ctx: StepContext): Promise<StatusReport> {
       backups.exitCode === 1 && /matched no objects|One or more URLs matched no objects/i.test(backups.stderr)
         ? { source: `${SOURCES.backups} ${remoteBackupsUrl(ctx.config)}`, value: null }
         : fromCommand(`${SOURCES.backups} ${remoteBackupsUrl(ctx.config)}`, backups.exitCode === 0 ? backups : { ...backups, ok: false }, (out) => newestBackup(remoteIds(out), now)),
+    newestDatabaseBackup: databaseBackups === null ? null : fromCommand(SOURCES.databaseBackups, databaseBackups, (json) => newestDatabaseBackup(parseBackups(json), now)),
     alerts: fromCommand(SOURCES.alerts, alerts, parseAlerts),
   };
 }

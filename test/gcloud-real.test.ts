@@ -24,6 +24,7 @@ const SAMPLES: Record<string, string> = {
   STATE_PREFIX: 'mindmirror/production',
   IMAGE_TAG: 'v1.2.3',
   SUPABASE_PROJECT_REF: 'abcdefghijklmnopqrst',
+  RESTORE_POINT: '2026-12-04T06:30:00Z',
 };
 /** A value shaped like the real one, so gcloud judges the flag and not a placeholder. */
 function sample(name: string): string {
@@ -209,6 +210,10 @@ const FLAG_SAMPLES: Record<string, string> = {
   '--rotation-period': '7776000s',
   '--update-labels': 'team=platform',
   '--ack-ids': 'ack-1,ack-2',
+  '--instance': 'mindmirror-pg',
+  '--point-in-time': '2026-12-04T08:00:00.000Z',
+  '--preferred-zone': 'us-central1-a',
+  '--timeout': '3600',
 };
 const POSITIONALS: Record<string, string[]> = {
   'config get-value': ['project'],
@@ -226,6 +231,12 @@ const POSITIONALS: Record<string, string[]> = {
   'secrets update': ['openai-api-key'],
   'pubsub subscriptions pull': ['secret-rotation-due'],
   'pubsub subscriptions ack': ['secret-rotation-due'],
+  'sql instances describe': ['mindmirror-pg'],
+  'sql instances clone': ['mindmirror-pg', 'mindmirror-pg-drill-20261204t0800'],
+  'sql instances patch': ['mindmirror-pg-drill-20261204t0800'],
+  'sql instances delete': ['mindmirror-pg-drill-20261204t0800'],
+  'sql backups describe': ['1733000000001'],
+  'sql operations wait': ['0a1b2c3d-4e5f-6789-abcd-ef0123456789'],
 };
 
 test('every command and flag the fake gcloud accepts exists in the real gcloud', async () => {

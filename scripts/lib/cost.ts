@@ -76,6 +76,8 @@ const FREE = new Set([
   'google_pubsub_topic',
   'google_pubsub_subscription',
   'google_pubsub_topic_iam_member',
+  // Databases are part of their instance's price.
+  'google_sql_database',
 ]);
 
 export function loadPriceTable(file = join(repoRoot, PRICE_TABLE)): PriceTable {
@@ -96,6 +98,25 @@ function cpuOf(cpu: unknown): number {
   const n = Number(String(cpu).replace(/m$/, '')) / (String(cpu).endsWith('m') ? 1000 : 1);
   if (!Number.isFinite(n) || n <= 0) throw new Error(`cannot read CPU limit ${JSON.stringify(cpu)}`);
   return n;
+}
+
+/** A Cloud SQL instance: its tier, its SSD, its backups and its point-in-time-recovery logs. */
+function cloudSqlItems(address: string, after: Record<string, unknown>, table: PriceTable, price: (n: string) => number, use: (n: string) => number): LineItem[] {
+  const settings = first(after.settings);
+  const tier = String(settings.tier);
+  const regional = settings.availability_type === 'REGIONAL';
+  const ha = regional ? 2 : 1;
+  const custom = /^db-custom-(\d+)-(\d+)$/.exec(tier);
+  const hourly = custom ? Number(custom[1]) * price('cloudsql_vcpu_hour') + (Number(custom[2]) / 1024) * price('cloudsql_memory_gb_hour') : price(`cloudsql_${tier}_hour`);
+  const disk = Number(settings.disk_size ?? 10);
+  const backup = first(settings.backup_configuration);
+  const items: LineItem[] = [
+    { item: address, monthly: ha * hourly * table.hours_per_month, basis: `${tier}${regional ? ', regional (x2)' : ', zonal'} x ${table.hours_per_month} h x $${Math.round(hourly * 1e4) / 1e4}/h` },
+    { item: `${address} storage`, monthly: ha * disk * price('cloudsql_ssd_gb_month'), basis: `${disk} GB SSD x $${price('cloudsql_ssd_gb_month')}/GB-month` },
+  ];
+  if (backup.enabled === true) items.push({ item: `${address} backups`, monthly: use('cloudsql_backup_gb') * price('cloudsql_backup_gb_month'), basis: `${use('cloudsql_backup_gb')} GB of daily and on-demand backups (incremental) x $${price('cloudsql_backup_gb_month')}/GB-month` });
+  if (backup.point_in_time_recovery_enabled === true) items.push({ item: `${address} transaction logs`, monthly: use('cloudsql_pitr_log_gb') * price('cloudsql_pitr_log_gb_month'), basis: `${use('cloudsql_pitr_log_gb')} GB of PITR logs, ${String(backup.transaction_log_retention_days ?? 7)} days, kept in Cloud Storage at no charge` });
+  return items;
 }
 
 export function estimateMonthlyCost(plan: PlanJson, table: PriceTable): Estimate {
@@ -153,6 +174,9 @@ export function estimateMonthlyCost(plan: PlanJson, table: PriceTable): Estimate
         items.push({ item: r.address, monthly: gb * table.hours_per_month * rate, basis: `${gb} GB ${standard ? 'Standard' : 'Basic'} x ${table.hours_per_month} h x $${rate}/GB-h` });
         break;
       }
+      case 'google_sql_database_instance':
+        items.push(...cloudSqlItems(r.address, after, table, price, use));
+        break;
       case 'google_dns_managed_zone':
         items.push({ item: r.address, monthly: price('dns_managed_zone_month'), basis: 'one managed zone' });
         break;

@@ -112,6 +112,14 @@ export const PRODUCTION_VARS: readonly VarSpec[] = [
     check: httpsUrl,
   },
   {
+    name: 'DATABASE_MODE',
+    description:
+      "Where the application databases live: cloudsql (production's own Cloud SQL instance; OpenTofu writes each service's URL) or external (elsewhere; make production-secrets asks a person for each database's URL).",
+    example: 'cloudsql',
+    default: 'cloudsql',
+    check: (v) => (v === 'cloudsql' || v === 'external' ? null : 'expected cloudsql or external'),
+  },
+  {
     name: 'IMAGE_TAG',
     description: 'Container image tag to deploy (a release tag such as v1.4.0, or a commit SHA).',
     example: 'v0.1.0',

@@ -34,6 +34,7 @@ export const REQUIRED_APIS = [
   'run.googleapis.com',
   'secretmanager.googleapis.com',
   'servicenetworking.googleapis.com',
+  'sqladmin.googleapis.com',
   'storage.googleapis.com',
   'sts.googleapis.com',
 ] as const;

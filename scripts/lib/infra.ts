@@ -5,6 +5,7 @@ import { runtimeVar, type Var } from './command.ts';
 import { git, gcloud, tofu } from './cli.ts';
 import { identityModeEnv } from './identity-mode.ts';
 import { IMAGE_TAG, PROJECT_ID, REGION, STATE_BUCKET, STATE_PREFIX } from './gcp.ts';
+import { configVar } from './command.ts';
 
 export const INFRA_DIR = 'infra/environments/production';
 /** Plan file, relative to the configuration directory (tofu resolves paths after -chdir). */
@@ -15,6 +16,13 @@ export const TFVARS_FILE = 'production.tfvars';
 /** The commit being deployed: the plan records it, so a state backup knows what produced it. */
 export const GIT_COMMIT = runtimeVar('GIT_COMMIT');
 export const UNCOMMITTED = runtimeVar('UNCOMMITTED_CHANGES');
+
+/**
+ * What every plan passes besides -var: the gateway's identity mode the state records, and where
+ * the databases live (DATABASE_MODE of env/production.env). Environment rather than -var, so a
+ * configuration from before a variable existed ignores it instead of failing.
+ */
+export const planEnv = { ...identityModeEnv, TF_VAR_database_mode: configVar('DATABASE_MODE') };
 
 export const gitCommit = git`rev-parse HEAD`.captureInto(GIT_COMMIT);
 export const uncommittedChanges = git`status --porcelain -- infra services.yaml supabase`.captureInto(UNCOMMITTED);
@@ -40,7 +48,7 @@ export function infraCommands(where: { dir: string } | { worktree: Var; tfvars: 
       outputRaw: (name) => tofu`-chdir=${d} output -raw ${name}`,
       init: tofu`-chdir=${d} init -input=false -backend-config=bucket=${STATE_BUCKET} -backend-config=prefix=${STATE_PREFIX}`,
       plan: tofu`-chdir=${d} plan -input=false -detailed-exitcode -var-file=${TFVARS_FILE} -var=project_id=${PROJECT_ID} -var=region=${REGION} -var=image_tag=${imageTag} -var=git_commit=${GIT_COMMIT} -out=${PLAN_FILE}`
-        .withEnv(identityModeEnv)
+        .withEnv(planEnv)
         .allowExitCodes(2)
         .liveOutput(),
       show: tofu`-chdir=${d} show -json ${PLAN_FILE}`.withoutLoggingStdout(),
@@ -54,7 +62,7 @@ export function infraCommands(where: { dir: string } | { worktree: Var; tfvars: 
     outputRaw: (name) => tofu`-chdir=${w}/${INFRA_DIR} output -raw ${name}`,
     init: tofu`-chdir=${w}/${INFRA_DIR} init -input=false -backend-config=bucket=${STATE_BUCKET} -backend-config=prefix=${STATE_PREFIX}`,
     plan: tofu`-chdir=${w}/${INFRA_DIR} plan -input=false -detailed-exitcode -var-file=${f} -var=project_id=${PROJECT_ID} -var=region=${REGION} -var=image_tag=${imageTag} -var=git_commit=${GIT_COMMIT} -out=${PLAN_FILE}`
-      .withEnv(identityModeEnv)
+      .withEnv(planEnv)
       .allowExitCodes(2)
       .liveOutput(),
     show: tofu`-chdir=${w}/${INFRA_DIR} show -json ${PLAN_FILE}`.withoutLoggingStdout(),

@@ -40,6 +40,8 @@ export interface StatusReport {
   identity: Sourced<IdentityFigure>[];
   cutover: { count7d: Sourced<number>; lastSent: Sourced<string | null> };
   newestBackup: Sourced<{ id: string; taken: string; ageHours: number } | null>;
+  /** The newest finished Cloud SQL backup; null with DATABASE_MODE=external (backed up where they live). */
+  newestDatabaseBackup: Sourced<{ id: string; type: string; finished: string; ageHours: number } | null> | null;
   alerts: Sourced<OpenAlert[]>;
 }
 
@@ -126,6 +128,10 @@ export function renderStatus(r: StatusReport): string {
   const b = r.newestBackup;
   out.push('', `Newest state backup: ${!known(b) ? unknownText(b) : b.value ? `${b.value.id}, taken ${age(b.value.ageHours)}` : 'none in the bucket'}  [${b.source}]`);
 
+  const d = r.newestDatabaseBackup;
+  if (d === null) out.push(`Newest database backup: not here (DATABASE_MODE=external: the databases are backed up where they live)`);
+  else out.push(`Newest database backup: ${!known(d) ? unknownText(d) : d.value ? `${d.value.id} (${d.value.type.toLowerCase()}), finished ${age(d.value.ageHours)}` : 'none yet (make production-db-backup)'}  [${d.source}]`);
+
   const a = r.alerts;
   out.push('', `Open alerts: ${!known(a) ? unknownText(a) : a.value.length === 0 ? 'none' : String(a.value.length)}  [${a.source}]`);
   if (known(a)) for (const alert of a.value) out.push(`  ${alert.policy}${alert.severity ? ` (${alert.severity})` : ''}, open since ${alert.opened}`);
@@ -140,6 +146,6 @@ export function cutoverVerdict(r: StatusReport): string {
 
 /** Sources that could not be read, by name, for the exit code and its message. */
 export function unreadable(r: StatusReport): string[] {
-  const all: Sourced<unknown>[] = [r.services, r.requests, r.p95Ms, ...r.identity, r.cutover.count7d, r.cutover.lastSent, r.newestBackup, r.alerts];
+  const all: Sourced<unknown>[] = [r.services, r.requests, r.p95Ms, ...r.identity, r.cutover.count7d, r.cutover.lastSent, r.newestBackup, ...(r.newestDatabaseBackup ? [r.newestDatabaseBackup] : []), r.alerts];
   return [...new Set(all.filter((s) => !known(s)).map((s) => s.source))];
 }

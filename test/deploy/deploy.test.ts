@@ -28,13 +28,20 @@ test('a first deploy applies, migrates, routes, writes the outputs, verifies and
   const r = await ws.make('production-deploy', { YES: '1' });
   assert.equal(r.code, 0, r.all);
   assert.match(r.stdout, /Plan: \d+ to add, 0 to change, 0 to replace, 0 to destroy\./);
-  assert.match(r.stdout, /Deploy: done \(18 steps\)/);
+  assert.match(r.stdout, /Deploy: done \(20 steps\)/);
   assert.match(r.stdout, /Monthly cost estimate of the result:\n[\s\S]*total\s+\d+\.\d\d\s+USD per month/);
 
   const services = serving(ws.fakes.cloud());
   assert.equal(Object.keys(services).length, 8);
   for (const s of Object.values(services)) assert.match(s.image, /:v1\.0\.0$/);
-  assert.equal(Object.values(ws.fakes.cloud().run.jobs).every((j) => j.executions.length === 1), true, 'every migration job ran once');
+  const jobs = ws.fakes.cloud().run.jobs;
+  assert.equal(Object.entries(jobs).filter(([key]) => key.includes('/migrate-')).every(([, j]) => j.executions.length === 1), true, 'every migration job ran once');
+  assert.equal(jobs[`us-central1/database-access`]!.executions.length, 1, 'least privilege was applied in PostgreSQL');
+  // A backup of the databases, finished before the first migration job started.
+  const [dbBackup] = ws.fakes.cloud().sql!.backups;
+  assert.equal(dbBackup?.status, 'SUCCESSFUL');
+  const firstMigration = Object.entries(jobs).filter(([key]) => key.includes('/migrate-')).map(([, j]) => j.executions[0]!.created).sort()[0]!;
+  assert.ok(dbBackup!.endTime! <= firstMigration, `the backup (${dbBackup!.endTime}) finished before the migrations (${firstMigration})`);
 
   const client = new pg.Client({ connectionString: ws.databaseUrl });
   await client.connect();
@@ -60,9 +67,9 @@ test('running the same deploy again applies nothing and still verifies', async (
   const r = await ws.make('production-deploy', { YES: '1' });
   assert.equal(r.code, 0, r.all);
   assert.match(r.stdout, /Plan .* no changes: nothing to apply/);
-  assert.match(r.stdout, /skip \[\d+\/18\] Apply the plan .* nothing to apply/);
+  assert.match(r.stdout, /skip \[\d+\/20] Apply the plan .* nothing to apply/);
   assert.equal(ws.fakes.calls('tofu').filter((c) => c.argv.includes('apply')).length, appliesBefore, 'tofu apply did not run again');
-  assert.match(r.stdout, /ok {3}\[\d+\/18\] Verify/);
+  assert.match(r.stdout, /ok {3}\[\d+\/20] Verify/);
 });
 
 test('a second deploy while one holds the lock stops at once, naming the holder', async () => {
@@ -72,7 +79,7 @@ test('a second deploy while one holds the lock stops at once, naming the holder'
   const lock = liveObject(ws.fakes.cloud().buckets[BUCKET]!, 'mindmirror/production/deploy.lock');
   ws.fakes.seed((c) => delete c.buckets[BUCKET]!.objects['mindmirror/production/deploy.lock']);
   assert.notEqual(r.code, 0);
-  assert.match(r.stderr, /Step 3\/18 failed: Take the deploy lock/);
+  assert.match(r.stderr, /Step 3\/20 failed: Take the deploy lock/);
   assert.match(r.stderr, /another deploy or rollback holds the lock: alice@laptop deploying v0\.9\.0 since 2026-11-22T09:00:00Z/);
   assert.equal(ws.fakes.calls('tofu').filter((c) => c.argv.includes('plan')).length, plansBefore, 'nothing was planned');
   assert.equal(lock?.generation, held.generation, "someone else's lock is left alone");
@@ -84,7 +91,7 @@ test('when verification fails after apply, traffic goes back to the revisions th
   const r = await ws.make('production-deploy', { YES: '1', IMAGE_TAG: 'v2.0.0' });
   ws.health.status = 200;
   assert.notEqual(r.code, 0);
-  assert.match(r.stderr, /Step \d+\/18 failed: Verify \(deploy\.verify\)/);
+  assert.match(r.stderr, /Step \d+\/20 failed: Verify \(deploy\.verify\)/);
   assert.match(r.stdout, /gateway \/healthcheck\s+failed/);
   assert.match(r.stdout, /Only Cloud Run traffic was rolled back/);
   const afterRollback = serving(ws.fakes.cloud());

@@ -47,7 +47,7 @@ test('an apply that fails half-way stops the deploy; the backup and the pinned t
   ws.fakes.seed((c) => c.faults.push({ tool: 'tofu', command: 'apply', afterChanges: 3, times: 1 }));
   const r = await ws.make('production-deploy', { YES: '1', IMAGE_TAG: 'v2.0.0' });
   assert.notEqual(r.code, 0);
-  assert.match(r.stderr, /Step \d+\/18 failed: Apply the plan \(deploy\.apply\)/);
+  assert.match(r.stderr, /Step \d+\/20 failed: Apply the plan \(deploy\.apply\)/);
   assert.match(r.stderr, /command: {3}tofu -chdir=infra\/environments\/production apply -input=false production\.tfplan/);
   assert.match(r.stderr, /injected failure/);
   assert.deepEqual(locks(), { deploy: undefined, tofu: undefined }, 'both locks are released');
@@ -116,7 +116,7 @@ test('Ctrl-C during apply stops it, releases both locks and leaves no half-writt
   ws.fakes.seed((c) => delete c.applyDelayMs);
   assert.ok(interrupted, output);
   assert.notEqual(code, 0);
-  assert.match(output, /Interrupted during step \d+\/18: Apply the plan/);
+  assert.match(output, /Interrupted during step \d+\/20: Apply the plan/);
   assert.match(output, /Error 130/);
   assert.deepEqual(locks(), { deploy: undefined, tofu: undefined }, 'both locks are released');
   const partials = filesUnder(ws.dir).filter((f) => !f.path.includes('/node_modules/') && !f.path.includes('/.git/') && f.path.endsWith('.partial'));

@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { secretCatalog } from '../../scripts/lib/secret-catalog.ts';
+import { secretCatalog, secretsOfMode } from '../../scripts/lib/secret-catalog.ts';
 import { run } from '../helpers/process.ts';
 import { createWorkspace, type Workspace } from '../helpers/workspace.ts';
 
@@ -25,8 +25,10 @@ before(async () => {
 });
 after(async () => ws.cleanup());
 
+// Databases elsewhere (external): a person's database URLs are among the secrets. Cloud SQL's own
+// set is checked at the end.
 const status = (env: Record<string, string> = {}) =>
-  run(process.execPath, ['--no-webstorage', '--import', 'tsx', 'scripts/production-secrets-status.ts'], { cwd: ws.dir, env: { ...ws.env, ...env }, timeoutMs: 60_000 });
+  run(process.execPath, ['--no-webstorage', '--import', 'tsx', 'scripts/production-secrets-status.ts'], { cwd: ws.dir, env: { ...ws.env, DATABASE_MODE: 'external', ...env }, timeoutMs: 60_000 });
 
 test('every secret with who reads it, its age against its maximum, and what is due', async () => {
   const r = await status();
@@ -44,7 +46,7 @@ test('JSON=1 gives the same rows; a secret that cannot be listed is unknown with
   const json = await status({ JSON: '1' });
   assert.equal(json.code, 0, json.all);
   const rows = JSON.parse(json.stdout) as { name: string; status: string; enabledVersions: number }[];
-  assert.equal(rows.length, secretCatalog().length);
+  assert.equal(rows.length, secretsOfMode(secretCatalog(), 'external').length);
   assert.equal(rows.find((x) => x.name === 'users-database-url')?.status, 'due');
 
   ws.fakes.seed((cloud) => {
@@ -54,4 +56,15 @@ test('JSON=1 gives the same rows; a secret that cannot be listed is unknown with
   assert.equal(r.code, 1, r.all);
   assert.match(r.stdout, /qdrant-api-key .*unknown \(ERROR: \(gcloud\.secrets\.versions\.list\) NOT_FOUND/);
   assert.match(r.stdout, /users-database-url .*DUE/, 'the rest is still shown');
+});
+
+test('on Cloud SQL the per-service database URLs and the admin password are listed as OpenTofu\'s, the shared URLs are not', async () => {
+  ws.fakes.seed((cloud) => {
+    for (const entry of secretCatalog()) cloud.secrets[entry.name] ??= { versions: [version(1, daysAgo(10))] };
+  });
+  const r = await status({ DATABASE_MODE: 'cloudsql' });
+  assert.equal(r.code, 0, r.all);
+  assert.match(r.stdout, /db-users-users-service\s+infra\s+users-service\s+1\s+v1 .*ok/);
+  assert.match(r.stdout, /database-admin-password\s+infra\s+-\s+1/);
+  assert.doesNotMatch(r.stdout, /^users-database-url\s/m);
 });

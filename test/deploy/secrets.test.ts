@@ -4,19 +4,22 @@
 // reaches the output, the logs or a written file.
 
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { SUPABASE } from '../../scripts/lib/cli.ts';
 import type { Var } from '../../scripts/lib/command.ts';
-import { operatorSecrets } from '../../scripts/lib/secret-catalog.ts';
+import { databaseUrlSecrets, operatorSecrets } from '../../scripts/lib/secret-catalog.ts';
 import { supabaseProject } from '../../scripts/production-supabase.ts';
 import { filesUnder, run } from '../helpers/process.ts';
 import { createWorkspace, PROJECT, type Workspace } from '../helpers/workspace.ts';
 
 let ws: Workspace;
+// Most of this suite is the external mode: a person provides every database's URL, as before
+// production had its own Cloud SQL instance. The Cloud SQL mode has its own test at the end.
 before(async () => {
   ws = await createWorkspace();
+  appendFileSync(join(ws.dir, 'env', 'production.env'), 'DATABASE_MODE=external\n');
 });
 after(async () => ws.cleanup());
 
@@ -116,5 +119,29 @@ test('every supabase command the runbooks build is one the real CLI accepts', as
       timeoutMs: 60_000,
     });
     assert.doesNotMatch(r.all, /Unrecognized flag|Unknown command|unknown command|Unexpected argument/i, `${c.render()}\n${r.all}`);
+  }
+});
+
+test('on Cloud SQL no database URL is asked for or accepted: OpenTofu writes them, one login per service', async () => {
+  const cloudSql = { env: { DATABASE_MODE: 'cloudsql' } };
+  ws.fakes.seed((c) => {
+    c.faults = [];
+  });
+  const others = Object.fromEntries(Object.entries(values).filter(([name]) => !databaseUrlSecrets().includes(name)));
+  writeSecrets({ ...others, 'database-url': 'postgresql://someone:typed-this-in@10.0.0.9:5432/main' });
+  const refused = await ws.make('production-secrets', {}, cloudSql);
+  assert.notEqual(refused.code, 0, refused.all);
+  assert.match(refused.all, /database-url: OpenTofu writes the database URLs on Cloud SQL \(DATABASE_MODE=cloudsql\)/);
+  assert.match(refused.all, /set DATABASE_MODE=external in env\/production\.env/);
+  assertNothingLeaked([refused.all], ['typed-this-in']);
+
+  writeSecrets(others);
+  const before = Object.fromEntries(databaseUrlSecrets().map((n) => [n, stored(n).length]));
+  const r = await ws.make('production-secrets', {}, cloudSql);
+  assert.equal(r.code, 0, r.all);
+  assert.match(r.stdout, /database URLs are written by OpenTofu/);
+  for (const name of databaseUrlSecrets()) {
+    assert.doesNotMatch(r.stdout, new RegExp(`^${name}\\s`, 'm'), `${name} is not in the table`);
+    assert.equal(stored(name).length, before[name], `${name} untouched`);
   }
 });

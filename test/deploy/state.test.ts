@@ -57,6 +57,9 @@ test('make production-backups lists every backup newest first, from the bucket w
   assert.equal(ids.length, 3, r.stdout);
   assert.deepEqual(ids, [...ids].sort().reverse(), 'newest first');
   assert.match(r.stdout, /\bbucket\s*$/m);
+  // Each of the two deploys backed the databases up before migrating them.
+  assert.equal([...r.stdout.matchAll(/^\d+\s+ON_DEMAND\s+SUCCESSFUL\s/gm)].length, 2, r.stdout);
+  assert.match(r.stdout, /Newest: \d+ \(on-demand\), finished \d{4}-\d\d-\d\dT[\d:.]+Z, \d+ min old/);
   for (const f of readdirSync(dir())) assert.equal(statSync(join(dir(), f)).mode & 0o777, 0o600, `${f}, downloaded from the bucket, is owner-only`);
   assert.ok(!r.all.includes('redis-auth-string-must-stay-hidden'));
   for (const f of filesUnder(join(ws.dir, '.runs'))) assert.ok(!f.text.includes('redis-auth-string-must-stay-hidden'));

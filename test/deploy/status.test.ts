@@ -77,6 +77,8 @@ test('every source read: what serves, last hour traffic, identity panel, cutover
   assert.match(out, /last sent: \d{4}-\d\d-\d\dT/);
   assert.match(out, /not ready: 4 in 7 days/);
   assert.match(out, /Newest state backup: \d{8}T\d{6}Z-serial-\d+, taken \d+ min ago/);
+  // The deploy backed the databases up before migrating them.
+  assert.match(out, /Newest database backup: \d+ \(on_demand\), finished \d+ min ago {2}\[gcloud sql backups list --instance=mindmirror-pg\]/);
   assert.match(out, /Open alerts: 1 .*\n  Gateway: auth refusals spike \(WARNING\), open since 2026-12-04T01:02:03Z/);
   assert.doesNotMatch(out, /an old one/);
   for (const q of monitoring.queries) assert.match(q, /monitored_resource="cloud_run_revision"/);
@@ -94,6 +96,8 @@ test('JSON=1 prints the same figures as one document, each with its source', asy
   assert.equal(report.services.value.find((s: { name: string }) => s.name === 'gateway').serving[0].imageTag, 'v1.0.0');
   assert.equal(report.alerts.value.length, 1);
   assert.match(report.newestBackup.source, new RegExp(`gs://${BUCKET}/mindmirror/production/backups/$`), "this environment's backups, under STATE_PREFIX");
+  assert.equal(report.newestDatabaseBackup.value.type, 'ON_DEMAND');
+  assert.ok(report.newestDatabaseBackup.value.ageHours >= 0 && report.newestDatabaseBackup.value.ageHours < 1);
 });
 
 test('a source that cannot be read is unknown with the reason, never zero; the rest is still shown; exit 1', async () => {
@@ -122,7 +126,7 @@ test('without credentials every source is unknown with gcloud\'s reason, and not
     const r = await status({ JSON: '1' });
     assert.equal(r.code, 1, r.all);
     const report = JSON.parse(r.stdout);
-    for (const key of ['services', 'requests', 'p95Ms', 'newestBackup', 'alerts'] as const) assert.match(report[key].unknown, /no active account|active account selected/, key);
+    for (const key of ['services', 'requests', 'p95Ms', 'newestBackup', 'newestDatabaseBackup', 'alerts'] as const) assert.match(report[key].unknown, /no active account|active account selected/, key);
     assert.equal(report.cutover.count7d.value, undefined);
   } finally {
     ws.fakes.seed((cloud) => {

@@ -19,6 +19,9 @@ import {
   type Bucket,
   type FakeCloud,
   type RunService,
+  type SqlBackup,
+  type SqlInstance,
+  type SqlOperation,
 } from './store.ts';
 
 type Arity = 'bool' | 'value';
@@ -138,6 +141,87 @@ function setVersionState(a: Parsed, cloud: FakeCloud, verb: 'enable' | 'disable'
   if (version.state === 'DESTROYED') return apiError(`secrets.versions.${verb}`, `FAILED_PRECONDITION: Secret Version [projects/123456789012/secrets/${name}/versions/${version.version}] is destroyed.`);
   version.state = state;
   return ok('', `${verb === 'enable' ? 'Enabled' : 'Disabled'} version [${version.version}] of the secret [${name}].\n`);
+}
+
+
+// Cloud SQL. Operations finish when waited for (`sql operations wait`), as a person sees them do;
+// until then a backup is RUNNING and a clone PENDING_CREATE.
+type SqlState = NonNullable<FakeCloud['sql']>;
+const sqlOf = (cloud: FakeCloud): SqlState => (cloud.sql ??= { instances: {}, backups: [], operations: {} });
+const sqlProject = (a: Parsed) => projectOf(a) ?? 'mindmirror-prod';
+const instanceNotFound = (command: string, name: string) => apiError(command, `HTTPError 404: The Cloud SQL instance ${name} does not exist.`);
+
+function sqlInstanceJson(project: string, name: string, i: SqlInstance) {
+  return {
+    kind: 'sql#instance',
+    name,
+    project,
+    connectionName: `${project}:${i.region}:${name}`,
+    region: i.region,
+    databaseVersion: i.databaseVersion,
+    state: i.state,
+    createTime: i.createTime,
+    ipAddresses: [{ type: 'PRIVATE', ipAddress: i.privateIp }],
+    settings: { tier: i.tier, edition: 'ENTERPRISE', deletionProtectionEnabled: i.deletionProtectionEnabled, ipConfiguration: { ipv4Enabled: false, sslMode: 'ENCRYPTED_ONLY' }, backupConfiguration: { enabled: true, pointInTimeRecoveryEnabled: true, transactionLogRetentionDays: 7 } },
+  };
+}
+
+function backupJson(b: SqlBackup) {
+  const { data: _data, ...rest } = b;
+  return { kind: 'sql#backupRun', ...rest, windowStartTime: b.startTime, enqueuedTime: b.startTime };
+}
+
+function newOperation(sql: SqlState, type: SqlOperation['operationType'], target: string, extra: Partial<SqlOperation> = {}): SqlOperation {
+  const op: SqlOperation = { name: `${Math.random().toString(16).slice(2, 10)}-${Math.random().toString(16).slice(2, 6)}-${Date.now().toString(16)}`, operationType: type, status: 'PENDING', targetId: target, insertTime: new Date().toISOString(), ...extra };
+  sql.operations[op.name] = op;
+  return op;
+}
+
+function operationJson(project: string, op: SqlOperation) {
+  return { kind: 'sql#operation', name: op.name, operationType: op.operationType, status: op.status, targetId: op.targetId, targetProject: project, insertTime: op.insertTime, ...(op.endTime ? { endTime: op.endTime } : {}), ...(op.backupId ? { backupContext: { backupId: op.backupId } } : {}) };
+}
+
+/** Finish what an operation started. */
+function completeOperation(sql: SqlState, op: SqlOperation): void {
+  if (op.status === 'DONE') return;
+  op.status = 'DONE';
+  op.endTime = new Date().toISOString();
+  if (op.operationType === 'BACKUP_VOLUME') {
+    const b = sql.backups.find((x) => x.id === op.backupId);
+    if (b) Object.assign(b, { status: 'SUCCESSFUL', endTime: op.endTime });
+  } else if (op.operationType === 'CLONE') {
+    const i = sql.instances[op.targetId];
+    if (i) i.state = 'RUNNABLE';
+  }
+}
+
+/** An async command prints its operation; a synchronous one waits for it first. */
+function startedOrDone(a: Parsed, sql: SqlState, op: SqlOperation, done: string): Outcome {
+  if (a.flags.get('--async') === true) return { exit: 0, data: operationJson(sqlProject(a), op) };
+  completeOperation(sql, op);
+  return ok('', done);
+}
+
+/**
+ * What the database-check job (infra/modules/cloud-sql) does: connect to PGHOST (the live
+ * instance unless --update-env-vars names another) and log one JSON line per database.
+ */
+function logDatabaseCheck(cloud: FakeCloud, region: string, execution: string, envVars: string | undefined): string | null {
+  const host = /(?:^|,)PGHOST=([^,]+)/.exec(envVars ?? '')?.[1];
+  const instances = Object.entries(cloud.sql?.instances ?? {});
+  const target = host ? instances.find(([, i]) => i.privateIp === host) : instances.find(([name]) => name === 'mindmirror-pg');
+  if (!target) return `psql: error: connection to server at "${host ?? '(the live instance)'}", port 5432 failed: Connection timed out`;
+  if (target[1].state !== 'RUNNABLE') return `psql: error: connection to server at "${target[1].privateIp}", port 5432 failed: Connection refused`;
+  const at = new Date().toISOString();
+  for (const [database, d] of Object.entries(target[1].data).sort(([x], [y]) => x.localeCompare(y))) {
+    (cloud.logEntries ??= []).push({
+      timestamp: at,
+      resource: { type: 'cloud_run_job', labels: { job_name: 'database-check', location: region } },
+      labels: { 'run.googleapis.com/execution_name': execution },
+      jsonPayload: { check: 'database', database, alembic: d.alembic, counts: d.counts },
+    });
+  }
+  return null;
 }
 
 const COMMANDS: Record<string, CommandSpec> = {
@@ -568,7 +652,164 @@ const COMMANDS: Record<string, CommandSpec> = {
       if (!job) return apiError('run.jobs.execute', `Cannot find job [${name}]`);
       const execution = { name: `${name}-${Math.random().toString(36).slice(2, 7)}`, succeeded: true, created: new Date().toISOString() };
       job.executions.push(execution);
-      return ok('', `Creating execution...done.\nExecution [${execution.name}] has successfully completed.\n`);
+      if (name === 'database-check') {
+        const failed = logDatabaseCheck(cloud, flag(a, '--region') ?? '', execution.name, flag(a, '--update-env-vars'));
+        if (failed) {
+          execution.succeeded = false;
+          return apiError('run.jobs.execute', `The execution failed. ${failed}`);
+        }
+      }
+      const done = `Creating execution...done.\nExecution [${execution.name}] has successfully completed.\n`;
+      // With --format, gcloud prints the execution resource; without, only progress.
+      if (flag(a, '--format')) return { exit: 0, stderr: done, data: { apiVersion: 'run.googleapis.com/v1', kind: 'Execution', metadata: { name: execution.name }, status: { succeededCount: 1 } } };
+      return ok('', done);
+    },
+  },
+  'sql instances describe': {
+    readOnly: true,
+    flags: {},
+    positionals: [1, 1],
+    run: (a, cloud) => {
+      const denied = needAccount(cloud, 'sql.instances.describe');
+      if (denied) return denied;
+      const name = a.positionals[0]!;
+      const i = cloud.sql?.instances[name];
+      if (!i) return instanceNotFound('sql.instances.describe', name);
+      return { exit: 0, data: sqlInstanceJson(sqlProject(a), name, i) };
+    },
+  },
+  'sql instances clone': {
+    flags: { '--async': 'bool', '--point-in-time': 'value', '--preferred-zone': 'value' },
+    positionals: [2, 2],
+    run: (a, cloud) => {
+      const denied = needAccount(cloud, 'sql.instances.clone');
+      if (denied) return denied;
+      const sql = sqlOf(cloud);
+      const [source, destination] = a.positionals as [string, string];
+      const from = sql.instances[source];
+      if (!from) return instanceNotFound('sql.instances.clone', source);
+      if (sql.instances[destination]) return apiError('sql.instances.clone', 'HTTPError 409: The Cloud SQL instance already exists.');
+      const at = flag(a, '--point-in-time');
+      if (at !== undefined) {
+        const t = Date.parse(at);
+        if (Number.isNaN(t)) return { exit: 2, stderr: `ERROR: (gcloud.sql.instances.clone) argument --point-in-time: Failed to parse date/time: ${at}\n` };
+        // Transaction logs are kept 7 days; nothing before the instance existed can come back.
+        if (t > Date.now() || t < Date.now() - 7 * 864e5 || t < Date.parse(from.createTime)) {
+          return apiError('sql.instances.clone', `HTTPError 400: Invalid request: The requested point-in-time ${at} is not within the recovery window of instance ${source}.`);
+        }
+      }
+      // Nothing changes between backups in this fake, so any point in time has the data of now.
+      const data = structuredClone(from.data);
+      const drift = sql.cloneDrift;
+      if (drift && data[drift.database]) {
+        const counts = data[drift.database]!.counts;
+        counts[drift.table] = Math.max(0, (counts[drift.table] ?? 0) - drift.missingRows);
+        delete sql.cloneDrift;
+      }
+      const n = Object.keys(sql.instances).length + 3;
+      sql.instances[destination] = { ...structuredClone(from), state: 'PENDING_CREATE', privateIp: `10.20.0.${n}`, createTime: new Date().toISOString(), data };
+      const op = newOperation(sql, 'CLONE', destination);
+      return startedOrDone(a, sql, op, `Cloning Cloud SQL instance...done.\nCreated [https://sqladmin.googleapis.com/sql/v1beta4/projects/${sqlProject(a)}/instances/${destination}].\n`);
+    },
+  },
+  'sql instances patch': {
+    flags: { '--async': 'bool', '--deletion-protection': 'bool' },
+    positionals: [1, 1],
+    run: (a, cloud) => {
+      const denied = needAccount(cloud, 'sql.instances.patch');
+      if (denied) return denied;
+      const sql = sqlOf(cloud);
+      const name = a.positionals[0]!;
+      const i = sql.instances[name];
+      if (!i) return instanceNotFound('sql.instances.patch', name);
+      const protect = a.flags.get('--deletion-protection');
+      if (typeof protect === 'boolean') i.deletionProtectionEnabled = protect;
+      const op = newOperation(sql, 'UPDATE', name);
+      return startedOrDone(a, sql, op, `Patching Cloud SQL instance...done.\nUpdated [https://sqladmin.googleapis.com/sql/v1beta4/projects/${sqlProject(a)}/instances/${name}].\n`);
+    },
+  },
+  'sql instances delete': {
+    flags: { '--async': 'bool' },
+    positionals: [1, 1],
+    run: (a, cloud) => {
+      const denied = needAccount(cloud, 'sql.instances.delete');
+      if (denied) return denied;
+      // Without --quiet gcloud asks first; with no terminal to ask on, it refuses.
+      if (a.flags.get('--quiet') !== true) return apiError('sql.instances.delete', 'This prompt could not be answered because you are not in an interactive session. Please re-run the command with the --quiet flag to accept the default prompt answers.');
+      const sql = sqlOf(cloud);
+      const name = a.positionals[0]!;
+      const i = sql.instances[name];
+      if (!i) return instanceNotFound('sql.instances.delete', name);
+      if (i.deletionProtectionEnabled) return apiError('sql.instances.delete', 'HTTPError 400: Invalid request: The instance is protected from deletion. Disable deletion protection and try again.');
+      delete sql.instances[name];
+      // An instance's own backups go with it (retain_backups_on_delete is a production setting).
+      sql.backups = sql.backups.filter((b) => b.instance !== name);
+      const op = newOperation(sql, 'DELETE', name);
+      return startedOrDone(a, sql, op, `Deleting Cloud SQL instance...done.\nDeleted [https://sqladmin.googleapis.com/sql/v1beta4/projects/${sqlProject(a)}/instances/${name}].\n`);
+    },
+  },
+  'sql backups create': {
+    flags: { '--instance': 'value', '--description': 'value', '--async': 'bool', '--location': 'value' },
+    positionals: [0, 0],
+    required: ['--instance'],
+    run: (a, cloud) => {
+      const denied = needAccount(cloud, 'sql.backups.create');
+      if (denied) return denied;
+      const sql = sqlOf(cloud);
+      const name = flag(a, '--instance')!;
+      const i = sql.instances[name];
+      if (!i) return instanceNotFound('sql.backups.create', name);
+      if (i.state !== 'RUNNABLE') return apiError('sql.backups.create', 'HTTPError 409: Invalid request: The instance or operation is not in an appropriate state to handle the request.');
+      const id = String(1_733_000_000_000 + sql.backups.length + 1);
+      sql.backups.push({ id, instance: name, type: 'ON_DEMAND', status: 'RUNNING', description: flag(a, '--description'), startTime: new Date().toISOString(), data: structuredClone(i.data) });
+      const op = newOperation(sql, 'BACKUP_VOLUME', name, { backupId: id });
+      return startedOrDone(a, sql, op, `Backing up Cloud SQL instance...done.\n[${name}] backed up.\n`);
+    },
+  },
+  'sql backups list': {
+    readOnly: true,
+    flags: { '--instance': 'value' },
+    positionals: [0, 0],
+    isList: true,
+    run: (a, cloud) => {
+      const denied = needAccount(cloud, 'sql.backups.list');
+      if (denied) return denied;
+      const name = flag(a, '--instance');
+      if (name && !cloud.sql?.instances[name]) return instanceNotFound('sql.backups.list', name);
+      // Newest first, as the API lists them.
+      const runs = (cloud.sql?.backups ?? []).filter((b) => !name || b.instance === name).sort((x, y) => y.startTime.localeCompare(x.startTime));
+      return { exit: 0, data: runs.map(backupJson) };
+    },
+  },
+  'sql backups describe': {
+    readOnly: true,
+    flags: { '--instance': 'value' },
+    positionals: [1, 1],
+    run: (a, cloud) => {
+      const denied = needAccount(cloud, 'sql.backups.describe');
+      if (denied) return denied;
+      const name = flag(a, '--instance');
+      const b = (cloud.sql?.backups ?? []).find((x) => x.id === a.positionals[0] && (!name || x.instance === name));
+      if (!b) return apiError('sql.backups.describe', `HTTPError 404: The backup run ${a.positionals[0]} does not exist.`);
+      return { exit: 0, data: backupJson(b) };
+    },
+  },
+  'sql operations wait': {
+    flags: { '--timeout': 'value' },
+    positionals: [1, 9],
+    run: (a, cloud) => {
+      const denied = needAccount(cloud, 'sql.operations.wait');
+      if (denied) return denied;
+      const sql = sqlOf(cloud);
+      const ops: SqlOperation[] = [];
+      for (const name of a.positionals) {
+        const op = sql.operations[name];
+        if (!op) return apiError('sql.operations.wait', `HTTPError 404: The operation ${name} does not exist.`);
+        completeOperation(sql, op);
+        if (op.error) return apiError('sql.operations.wait', op.error);
+        ops.push(op);
+      }
+      return { exit: 0, data: ops.length === 1 ? operationJson(sqlProject(a), ops[0]!) : ops.map((op) => operationJson(sqlProject(a), op)) };
     },
   },
   'secrets versions access': {

@@ -96,6 +96,47 @@ export interface Fault {
   argContains?: string;
 }
 
+/** What the database-check job reads in one database: its alembic revision and row counts. */
+export interface SqlDatabaseData {
+  alembic: string | null;
+  counts: Record<string, number>;
+}
+
+export interface SqlInstance {
+  region: string;
+  databaseVersion: string;
+  tier: string;
+  state: 'RUNNABLE' | 'PENDING_CREATE';
+  privateIp: string;
+  deletionProtectionEnabled: boolean;
+  createTime: string;
+  /** The databases' contents as the check job would find them. */
+  data: Record<string, SqlDatabaseData>;
+}
+
+export interface SqlBackup {
+  id: string;
+  instance: string;
+  type: 'AUTOMATED' | 'ON_DEMAND';
+  status: 'SUCCESSFUL' | 'RUNNING' | 'FAILED';
+  description?: string;
+  startTime: string;
+  endTime?: string;
+  /** The contents it holds, for a later clone at its end time. */
+  data: Record<string, SqlDatabaseData>;
+}
+
+export interface SqlOperation {
+  name: string;
+  operationType: 'BACKUP_VOLUME' | 'CLONE' | 'DELETE' | 'UPDATE';
+  status: 'PENDING' | 'RUNNING' | 'DONE';
+  targetId: string;
+  insertTime: string;
+  endTime?: string;
+  error?: string;
+  backupId?: string;
+}
+
 export interface FakeCloud {
   account: string | null;
   adc: boolean;
@@ -109,6 +150,17 @@ export interface FakeCloud {
   serviceIdentities?: string[];
   /** Cloud Logging entries (LogEntry JSON: timestamp, resource, jsonPayload), for `logging read`. */
   logEntries?: Record<string, unknown>[];
+  /** Cloud SQL: instances by name, backup runs, operations by name. */
+  sql?: {
+    instances: Record<string, SqlInstance>;
+    backups: SqlBackup[];
+    operations: Record<string, SqlOperation>;
+    /**
+     * A broken restore, for tests: the next clone comes up with this table short of rows (the
+     * verification must notice and keep the secrets where they are).
+     */
+    cloneDrift?: { database: string; table: string; missingRows: number };
+  };
   /** Artifact Registry repositories, as "<location>/<name>". */
   repositories?: string[];
   faults: Fault[];

@@ -769,6 +769,27 @@ function applyToCloud(cloud: FakeCloud, change: Change): void {
     });
     // Traffic is set when a service is created (all to the latest revision) and then left alone:
     // infra/ ignores changes to it, so an apply never undoes a pin or a rollback.
+  } else if (change.type === 'google_sql_database_instance') {
+    // The instance comes up with its (empty) databases; its private address is the fake's own.
+    const attrs = (change.after ?? change.before)!;
+    const name = String(attrs.name);
+    const sql = (cloud.sql ??= { instances: {}, backups: [], operations: {} });
+    if (change.actions.includes('delete')) {
+      delete sql.instances[name];
+      return;
+    }
+    const settings = (Array.isArray(attrs.settings) ? attrs.settings[0] : {}) as Record<string, unknown>;
+    const existing = sql.instances[name];
+    sql.instances[name] = {
+      region: String(attrs.region),
+      databaseVersion: String(attrs.database_version),
+      tier: String(settings.tier ?? 'db-f1-micro'),
+      state: 'RUNNABLE',
+      privateIp: existing?.privateIp ?? '10.30.0.3',
+      deletionProtectionEnabled: settings.deletion_protection_enabled === true,
+      createTime: existing?.createTime ?? new Date().toISOString(),
+      data: existing?.data ?? Object.fromEntries(((attrs.databases as string[] | undefined) ?? []).map((db) => [db, { alembic: null, counts: {} }])),
+    };
   } else if (change.type === 'google_cloud_run_v2_job') {
     const attrs = (change.after ?? change.before)!;
     const key = `${String(attrs.location)}/${String(attrs.name)}`;

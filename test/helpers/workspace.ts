@@ -35,6 +35,17 @@ export function fakeModel(gatewayUrl: string, extraResources: Record<string, unk
       attributes: { name: `migrate-${db.name}`, location: REGION, image: `${REGION}-docker.pkg.dev/${PROJECT}/services/${db.migrate_with}:\${var.image_tag}` },
     };
   }
+  // Cloud SQL mode, the default: the instance and the two jobs infra/modules/cloud-sql adds.
+  resources['module.cloud_sql["mindmirror-pg"].google_sql_database_instance.this'] = {
+    type: 'google_sql_database_instance',
+    attributes: { name: 'mindmirror-pg', region: REGION, database_version: 'POSTGRES_16', databases: catalog.databases.map((d) => d.name), settings: [{ tier: 'db-f1-micro', deletion_protection_enabled: true }] },
+  };
+  for (const job of ['database-access', 'database-check']) {
+    resources[`module.cloud_sql["mindmirror-pg"].module.${job === 'database-access' ? 'access_job' : 'check_job'}.google_cloud_run_v2_job.this`] = {
+      type: 'google_cloud_run_v2_job',
+      attributes: { name: job, location: REGION, image: 'docker.io/library/postgres:16.6-alpine' },
+    };
+  }
   Object.assign(resources, extraResources);
   return {
     variables: { project_id: {}, region: {}, image_tag: {}, git_commit: {}, alert_email: {}, client_internal_id_mode: { default: 'ignore' } },

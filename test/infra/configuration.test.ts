@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { GATEWAY_ENV_VARS } from '../../gateway/src/config.ts';
 import { loadCatalog, mountedSecrets } from '../../scripts/lib/catalog.ts';
-import { INFRA_SECRETS, maxAgeDays } from '../../scripts/lib/secret-catalog.ts';
+import { databaseUrlSecrets, INFRA_SECRETS, maxAgeDays } from '../../scripts/lib/secret-catalog.ts';
 import { ARTIFACT_REPOSITORY, REQUIRED_APIS, ROTATION_REMINDERS } from '../../scripts/lib/gcp.ts';
 import { GATEWAY_LOG_METRICS } from '../../scripts/lib/monitoring.ts';
 import { loadModuleSource, type ModuleSource } from './hcl/parse.ts';
@@ -12,7 +12,7 @@ import type { Rendered } from './hcl/render.ts';
 import { DEPLOY_VARS, INFRA, PRODUCTION, renderProduction } from './production.ts';
 
 // client_internal_id_mode: read back from the state by every plan (TF_VAR_), changed by make production-cutover.
-const GIVEN_BY_DEPLOY = ['project_id', 'region', 'image_tag', 'git_commit', 'client_internal_id_mode'];
+const GIVEN_BY_DEPLOY = ['project_id', 'region', 'image_tag', 'git_commit', 'client_internal_id_mode', 'database_mode'];
 let production: Rendered;
 let root: ModuleSource;
 
@@ -102,7 +102,10 @@ test('the catalog drives the services, their images, scaling and migration jobs'
     assert.equal(t.containers[0].startup_probe[0].http_get[0].path, s.health_path);
     assert.deepEqual([t.scaling[0].min_instance_count, t.scaling[0].max_instance_count], [s.min_instances, s.max_instances]);
   }
-  const jobs = production.resources.filter((r) => r.type === 'google_cloud_run_v2_job');
+  const all = production.resources.filter((r) => r.type === 'google_cloud_run_v2_job');
+  // Besides the migrations, the jobs that apply the least-privilege SQL and read what a restore is verified with.
+  assert.deepEqual(all.filter((j) => !String(j.values.name).startsWith('migrate-')).map((j) => j.values.name).sort(), ['database-access', 'database-check']);
+  const jobs = all.filter((j) => String(j.values.name).startsWith('migrate-'));
   assert.deepEqual(jobs.map((j) => j.values.name).sort(), catalog.databases.map((d) => `migrate-${d.name}`).sort());
   for (const job of jobs) {
     const container = (job.values.template as any)[0].template[0].containers[0];
@@ -135,7 +138,8 @@ test('the image repository the bootstrap creates is the one OpenTofu adopts and 
 test('secrets the runbooks create before the first apply are adopted, and only those', () => {
   const catalog = loadCatalog();
   const mounted = new Set(catalog.services.flatMap((s) => mountedSecrets(catalog, s)));
-  const expected = [...mounted].filter((s) => !(INFRA_SECRETS as readonly string[]).includes(s)).sort();
+  // On Cloud SQL (the default mode) OpenTofu writes the database URLs itself.
+  const expected = [...mounted].filter((s) => !(INFRA_SECRETS as readonly string[]).includes(s) && !databaseUrlSecrets().includes(s)).sort();
   const adopted = production.imports
     .filter((i) => i.to.startsWith('module.secrets.'))
     .map((i) => {
@@ -246,4 +250,19 @@ test('the status screen reads every gateway log metric the configuration defines
     .sort((a, b) => a.name.localeCompare(b.name));
   const read = GATEWAY_LOG_METRICS.map((m) => ({ name: m.name, labels: [...m.labels].sort() })).sort((a, b) => a.name.localeCompare(b.name));
   assert.deepEqual(read, defined);
+});
+
+test('the runbooks name the Cloud SQL instance and its jobs as infra/ does', async () => {
+  const { ACCESS_JOB, CHECK_JOB, DATABASE_INSTANCE } = await import('../../scripts/lib/cloud-sql.ts');
+  assert.deepEqual(
+    [production.outputs.database_instance, production.outputs.database_access_job, production.outputs.database_check_job],
+    [DATABASE_INSTANCE, ACCESS_JOB, CHECK_JOB],
+  );
+  // And the logins the HCL writes URLs for are the ones the least-privilege SQL creates.
+  const { databaseLogins } = await import('../../scripts/lib/database-access.ts');
+  const urls = production.resources.filter((r) => r.type === 'google_secret_manager_secret_version' && /database_url\[/.test(r.address));
+  assert.deepEqual(
+    urls.map((r) => /postgresql:\/\/([a-z_]+):/.exec(String(r.values.secret_data_wo))?.[1]).sort(),
+    databaseLogins().flatMap((l) => l.databases.map(() => l.login)).sort(),
+  );
 });

@@ -22,6 +22,9 @@ test('the alpha configuration comes out under $100 a month, every resource price
   assert.equal(line('module.gateway.google_cloud_run_v2_service.this'), 9.86);
   assert.equal(line('module.mesh_service["users-service"].google_cloud_run_v2_service.this'), 9.86);
   assert.equal(line('module.mesh_service["agent-service"].google_cloud_run_v2_service.this'), 0);
+  // Cloud SQL db-f1-micro, zonal: 730 h x $0.0105; 10 GB SSD x $0.17; 2 GB of backups x $0.08; PITR logs free.
+  const sql = 'module.cloud_sql["mindmirror-pg"].google_sql_database_instance.this';
+  assert.deepEqual([line(sql), line(`${sql} storage`), line(`${sql} backups`), line(`${sql} transaction logs`)], [7.67, 1.7, 0.16, 0]);
   assert.equal(estimate.total, Math.round(estimate.items.reduce((s, i) => s + i.monthly, 0) * 100) / 100);
   assert.match(formatEstimate(estimate), /^total\s+\d+\.\d\d {2}USD per month, list prices of 2026-08-20$/m);
 });
@@ -34,9 +37,11 @@ test('the estimate follows the plan: a replica, more warm instances and deletion
     if (r.type === 'google_redis_instance') after.tier = 'STANDARD_HA';
     if (r.address === 'module.gateway.google_cloud_run_v2_service.this') after.template[0].scaling[0].min_instance_count = 3;
     if (r.type === 'google_dns_managed_zone') r.change.actions = ['delete'];
+    // The next tier up, and a standby in a second zone (compute and storage twice).
+    if (r.type === 'google_sql_database_instance') Object.assign(after.settings[0], { tier: 'db-g1-small', availability_type: 'REGIONAL' });
   }
   const estimate = estimateMonthlyCost(changed, table);
-  const expected = base + (46.72 - 35.77) + 2 * 9.86 - 0.2;
+  const expected = base + (46.72 - 35.77) + 2 * 9.86 - 0.2 + (2 * 25.55 - 7.67) + 1.7;
   assert.ok(Math.abs(estimate.total - expected) < 0.02, `${estimate.total} vs ${expected}`);
 });
 

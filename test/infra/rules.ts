@@ -189,14 +189,25 @@ export const RULES: Record<string, Rule> = {
   'secrets-readable-only-by-mounting-services': (plan) => {
     const out: string[] = [];
     const owners = serviceByAccount(plan);
+    // A job with an account of its own (database-access) reads what it mounts, like a service;
+    // migration jobs run as their service's account and mount what it mounts.
+    const jobs = byType(plan, 'google_cloud_run_v2_job').map((j) => ({ name: serviceName(j), t: first(template(j).template) ?? {} }));
+    for (const j of jobs) {
+      const account = accountOf(j.t.service_account);
+      if (account && !owners.has(account)) owners.set(account, j.name);
+    }
+    const mounters = [
+      ...services(plan).map((s) => ({ name: serviceName(s), volumes: list(template(s).volumes), containers: containers(s) })),
+      ...jobs.filter((j) => owners.get(accountOf(j.t.service_account) ?? '') === j.name).map((j) => ({ name: j.name, volumes: list(j.t.volumes), containers: list(j.t.containers) })),
+    ];
     const mounted = new Set<string>();
-    for (const s of services(plan)) {
-      for (const v of list(template(s).volumes)) {
+    for (const s of mounters) {
+      for (const v of s.volumes) {
         const secret = first(v.secret);
         if (!secret) continue;
-        mounted.add(`${text(secret.secret)} ${serviceName(s)}`);
-        const mount = containers(s).flatMap((c) => list(c.volume_mounts)).find((m) => m.name === v.name);
-        if (mount?.mount_path !== `/secrets/${String(v.name)}`) out.push(`${serviceName(s)} mounts secret ${text(secret.secret)} at ${text(mount?.mount_path ?? 'nowhere')}; expected /secrets/${String(v.name)}`);
+        mounted.add(`${text(secret.secret)} ${s.name}`);
+        const mount = s.containers.flatMap((c) => list(c.volume_mounts)).find((m) => m.name === v.name);
+        if (mount?.mount_path !== `/secrets/${String(v.name)}`) out.push(`${s.name} mounts secret ${text(secret.secret)} at ${text(mount?.mount_path ?? 'nowhere')}; expected /secrets/${String(v.name)}`);
       }
     }
     const granted = new Set<string>();
@@ -262,6 +273,85 @@ export const RULES: Record<string, Rule> = {
     services(plan)
       .filter((s) => !(s.lifecycle.ignore_changes as unknown[] | undefined)?.some((x) => text(x).includes('traffic')))
       .map((s) => `${s.address} does not ignore traffic changes: an apply would undo a rollback made with gcloud run services update-traffic`),
+
+  'cloud-sql-private-ip-only': (plan) =>
+    byType(plan, 'google_sql_database_instance').flatMap((r) => {
+      const ip = first(first(r.values.settings)?.ip_configuration);
+      const out: string[] = [];
+      if (ip?.ipv4_enabled !== false) out.push(`${r.address} has a public IPv4 address (settings.ip_configuration.ipv4_enabled is ${text(ip?.ipv4_enabled ?? 'unset, which means true')}); set it false`);
+      if (!ip?.private_network) out.push(`${r.address} has no private_network: it must take its address from private services access`);
+      return out;
+    }),
+
+  'cloud-sql-encrypted-connections-only': (plan) =>
+    byType(plan, 'google_sql_database_instance')
+      .filter((r) => !['ENCRYPTED_ONLY', 'TRUSTED_CLIENT_CERTIFICATE_REQUIRED'].includes(String(first(first(r.values.settings)?.ip_configuration)?.ssl_mode)))
+      .map((r) => `${r.address} accepts unencrypted connections; set settings.ip_configuration.ssl_mode = "ENCRYPTED_ONLY"`),
+
+  'cloud-sql-backups-and-pitr': (plan) =>
+    byType(plan, 'google_sql_database_instance').flatMap((r) => {
+      const b = first(first(r.values.settings)?.backup_configuration);
+      const out: string[] = [];
+      if (b?.enabled !== true) out.push(`${r.address} has no automated daily backups (backup_configuration.enabled)`);
+      if (b?.point_in_time_recovery_enabled !== true) out.push(`${r.address} has point-in-time recovery off`);
+      if (typeof b?.transaction_log_retention_days !== 'number' || b.transaction_log_retention_days < 7) out.push(`${r.address} keeps ${text(b?.transaction_log_retention_days ?? 'the default')} days of transaction logs; keep 7`);
+      return out;
+    }),
+
+  'cloud-sql-deletion-protection': (plan) =>
+    byType(plan, 'google_sql_database_instance').flatMap((r) => {
+      const out: string[] = [];
+      if (r.values.deletion_protection !== true) out.push(`${r.address}: deletion_protection (OpenTofu's guard) is not true`);
+      if (first(r.values.settings)?.deletion_protection_enabled !== true) out.push(`${r.address}: settings.deletion_protection_enabled (the API's guard against gcloud and the console) is not true`);
+      return out;
+    }),
+
+  // PostgreSQL 16+ defaults to Enterprise Plus, which refuses every small tier at create time.
+  'cloud-sql-edition-explicit': (plan) =>
+    byType(plan, 'google_sql_database_instance')
+      .filter((r) => first(r.values.settings)?.edition !== 'ENTERPRISE')
+      .map((r) => `${r.address}: settings.edition is ${text(first(r.values.settings)?.edition ?? 'unset (Enterprise Plus on PostgreSQL 16+)')}; set "ENTERPRISE"`),
+
+  // Users made through the API join cloudsqlsuperuser and reach every database, so logins are
+  // made in SQL; each service that reaches a database gets a URL (a login) of its own.
+  'one-database-login-per-service': (plan) => {
+    const out = byType(plan, 'google_sql_user').map((r) => `${r.address} is a user made through the API: it joins cloudsqlsuperuser and can reach every database; make service logins in database-access.sql`);
+    const loginBySecret = new Map<string, Set<string>>();
+    for (const v of byType(plan, 'google_secret_manager_secret_version')) {
+      const login = /^(?:\$\{)?postgresql:\/\/([A-Za-z0-9_]+):/.exec(text(v.values.secret_data_wo))?.[1];
+      if (!login) continue;
+      const secret = text(v.values.secret);
+      loginBySecret.set(secret, (loginBySecret.get(secret) ?? new Set()).add(login));
+    }
+    for (const [secret, logins] of loginBySecret) if (logins.size > 1) out.push(`secret ${secret} is written with the logins ${[...logins].join(', ')}; one login per secret`);
+    const servicesByLogin = new Map<string, Set<string>>();
+    for (const s of services(plan)) {
+      for (const v of list(template(s).volumes)) {
+        for (const login of loginBySecret.get(text(first(v.secret)?.secret)) ?? []) servicesByLogin.set(login, (servicesByLogin.get(login) ?? new Set()).add(serviceName(s)));
+      }
+    }
+    for (const [login, names] of servicesByLogin) if (names.size > 1) out.push(`services ${[...names].sort().join(', ')} share the database login ${login}; each service needs its own`);
+    return out;
+  },
+
+  'no-database-password-in-hcl-or-outputs': (plan) => {
+    const out: string[] = [];
+    for (const r of byType(plan, 'google_sql_database_instance', 'google_sql_user')) {
+      for (const attr of ['password', 'root_password']) if (r.values[attr] !== undefined) out.push(`${r.address} sets ${attr}, which is kept in state; use ${attr}_wo from an ephemeral random_password`);
+      for (const attr of ['password_wo', 'root_password_wo']) {
+        if (r.values[attr] !== undefined && !text(r.values[attr]).includes('ephemeral.')) out.push(`${r.address}.${attr} is not generated by an ephemeral resource: a password written in HCL or a variable is in the configuration`);
+      }
+    }
+    for (const v of byType(plan, 'google_secret_manager_secret_version')) {
+      if (v.values.secret_data !== undefined) out.push(`${v.address} sets secret_data, which is kept in state; use secret_data_wo`);
+      if (/^(?:\$\{)?postgresql:/.test(text(v.values.secret_data_wo)) && !text(v.values.secret_data_wo).includes('ephemeral.')) out.push(`${v.address} writes a database URL whose password is not generated by an ephemeral resource`);
+    }
+    for (const [name, value] of Object.entries(plan.outputs)) {
+      // A generated password, or a URL with one in it.
+      if (/ephemeral\.|:\/\/[^:/\s@"]+:[^@\s"]+@/.test(JSON.stringify(value, (_k, v: unknown) => (v instanceof Unknown ? v.toString() : v)))) out.push(`output ${name} carries a password`);
+    }
+    return out;
+  },
 
   'outputs-carry-no-secrets': (plan) => {
     const out: string[] = [];

@@ -11,17 +11,45 @@ locals {
   gateway = local.services["gateway"]
   mesh    = { for name, service in local.services : name => service if service.ingress == "internal" }
 
-  # What a service mounts: its own secrets plus the connection secret of each database it reaches.
-  mounted_secrets = {
-    for name, service in local.services : name => distinct(concat(
-      service.secrets,
-      [for db in service.databases : local.databases[db].secret],
-    ))
+  # Where the databases live (var.database_mode): "cloudsql", this configuration's instance, with
+  # one login per service that reaches a database and URLs OpenTofu writes; or "external",
+  # databases elsewhere whose URLs a person stores with make production-secrets.
+  cloud_sql = var.database_mode == "cloudsql"
+  # The runbooks name the instance too (scripts/lib/cloud-sql.ts); a test keeps the two equal.
+  database_instance = "mindmirror-pg"
+
+  # Cloud SQL mode: each service that reaches a database logs in as itself (the names
+  # scripts/lib/database-access.ts gives the roles it creates).
+  database_logins = {
+    for name, service in local.services : name => {
+      login        = replace(name, "-", "_")
+      databases    = sort(service.databases)
+      password_env = "DB_PASSWORD_${upper(replace(name, "-", "_"))}"
+    } if length(service.databases) > 0
   }
-  secret_names = sort(distinct(flatten(values(local.mounted_secrets))))
+  # The secret behind a service's connection to one database: its own URL (its own login) on
+  # Cloud SQL, the database's shared URL when external. It is mounted under the database's
+  # secret name either way, so the service reads the same file.
+  database_url_secret = merge([
+    for name, service in local.services : {
+      for db in service.databases : "${name}/${db}" => local.cloud_sql ? "db-${db}-${name}" : local.databases[db].secret
+    }
+  ]...)
+
+  # What a service mounts, mount name => secret: its own secrets plus the connection secret of
+  # each database it reaches.
+  secret_mounts = {
+    for name, service in local.services : name => merge(
+      { for secret in service.secrets : secret => secret },
+      { for db in service.databases : local.databases[db].secret => local.database_url_secret["${name}/${db}"] },
+    )
+  }
+  mounted_secrets  = { for name, mounts in local.secret_mounts : name => sort(distinct(values(mounts))) }
+  database_secrets = local.cloud_sql ? concat(["database-admin-password"], values(local.database_url_secret)) : []
+  secret_names     = sort(distinct(concat(flatten(values(local.mounted_secrets)), local.database_secrets)))
   # Secrets OpenTofu writes itself (from the resource that generates the value); the rest are
   # created, with their values, by make production-secrets and make production-supabase.
-  tofu_written_secrets = ["redis-auth", "revoked-sessions"]
+  tofu_written_secrets = concat(["redis-auth", "revoked-sessions"], local.database_secrets)
 
   # How long each secret's value may live (services.yaml secret_rotation, which make
   # production-secrets-status reads too): it becomes the secret's rotation schedule.
@@ -42,6 +70,15 @@ locals {
   }
 
   image = { for name, service in local.services : name => "${module.registry.image_base}/${service.image}:${var.image_tag}" }
+
+  # The secret id each mount takes: readable by its services (secrets module), and on Cloud SQL a
+  # database URL only once OpenTofu has written it (cloud-sql module), so no revision starts
+  # before its URL exists. Precise dependencies, not depends_on on whole modules: the instance's
+  # jobs read secrets whose grants name the services' accounts.
+  ready_secret_ids = merge(
+    module.secrets.secret_ids,
+    { for key, id in try(module.cloud_sql[local.database_instance].url_secrets, {}) : local.database_url_secret[key] => id },
+  )
 
   labels = { app = "mindmirror", environment = "production" }
   # Services carry the commit they were deployed from, so a revision can be traced to source.
@@ -74,6 +111,31 @@ module "redis" {
   labels              = local.labels
 }
 
+# The application databases (database_mode "cloudsql"): see infra/modules/cloud-sql. The
+# instance takes its private address from the private services access range Memorystore uses.
+module "cloud_sql" {
+  source   = "../../modules/cloud-sql"
+  for_each = toset(local.cloud_sql ? [local.database_instance] : [])
+
+  project_id          = var.project_id
+  region              = var.region
+  name                = each.value
+  tier                = var.database_tier
+  network_id          = module.network.private_services_network_id
+  reserved_range      = module.network.private_services_range
+  databases           = sort(keys(local.databases))
+  logins              = local.database_logins
+  url_secret_ids      = { for key, secret in local.database_url_secret : key => module.secrets.ids[secret] }
+  admin_secret_id     = module.secrets.ids["database-admin-password"]
+  mount_secret_ids    = module.secrets.secret_ids
+  password_generation = var.database_password_generation
+  vpc_access          = local.vpc_access
+  deletion_protection = var.deletion_protection
+  labels              = local.labels
+
+  depends_on = [google_project_service.required]
+}
+
 module "registry" {
   source = "../../modules/registry"
 
@@ -97,10 +159,15 @@ module "secrets" {
   # Each secret is readable by exactly the services that mount it (and so by their migration
   # jobs, which run as the owning service's account).
   accessors = {
-    for secret in local.secret_names : secret => {
-      for name, mounts in local.mounted_secrets : name => (name == "gateway" ? module.gateway.service_account_member : module.mesh_service[name].service_account_member)
-      if contains(mounts, secret)
-    }
+    for secret in local.secret_names : secret => merge(
+      {
+        for name, mounts in local.mounted_secrets : name => (name == "gateway" ? module.gateway.service_account_member : module.mesh_service[name].service_account_member)
+        if contains(mounts, secret)
+      },
+      # The database jobs learn the admin's and the logins' passwords from these. Only this one
+      # output of the module is named: its jobs mount secrets whose grants are made here.
+      contains(local.database_secrets, secret) ? try({ "database-access" = module.cloud_sql[local.database_instance].access_job_member }, {}) : {},
+    )
   }
 
   depends_on = [google_project_service.required]
@@ -130,7 +197,7 @@ module "mesh_service" {
   memory              = each.value.memory
   health_path         = each.value.health_path
   vpc_access          = local.vpc_access
-  secrets             = { for secret in local.mounted_secrets[each.key] : secret => module.secrets.secret_ids[secret] }
+  secrets             = { for mount, secret in local.secret_mounts[each.key] : mount => local.ready_secret_ids[secret] }
   deletion_protection = var.deletion_protection
   labels              = local.service_labels
 
@@ -163,7 +230,7 @@ module "gateway" {
   memory              = local.gateway.memory
   health_path         = local.gateway.health_path
   vpc_access          = local.vpc_access
-  secrets             = { for secret in local.mounted_secrets["gateway"] : secret => module.secrets.secret_ids[secret] }
+  secrets             = { for mount, secret in local.secret_mounts["gateway"] : mount => module.secrets.secret_ids[secret] }
   deletion_protection = var.deletion_protection
   labels              = local.service_labels
 
@@ -216,7 +283,7 @@ module "migration_job" {
   name                  = "migrate-${each.key}"
   image                 = local.image[each.value.migrate_with]
   service_account_email = module.mesh_service[each.value.migrate_with].service_account_email
-  secrets               = { for secret in local.mounted_secrets[each.value.migrate_with] : secret => module.secrets.secret_ids[secret] }
+  secrets               = { for mount, secret in local.secret_mounts[each.value.migrate_with] : mount => local.ready_secret_ids[secret] }
   vpc_access            = local.vpc_access
   deletion_protection   = var.deletion_protection
   labels                = local.labels

@@ -90,3 +90,23 @@ output "state_bucket" {
   description = "Bucket that holds this configuration's state."
   value       = google_storage_bucket.state.name
 }
+
+output "database_mode" {
+  description = "Where the application databases live: cloudsql or external."
+  value       = var.database_mode
+}
+
+output "database_instance" {
+  description = "Cloud SQL instance of the application databases (empty when external), for the backup and restore runbooks."
+  value       = local.cloud_sql ? module.cloud_sql[local.database_instance].name : ""
+}
+
+output "database_access_job" {
+  description = "Cloud Run job that applies the least-privilege SQL (empty when external)."
+  value       = local.cloud_sql ? module.cloud_sql[local.database_instance].access_job : ""
+}
+
+output "database_check_job" {
+  description = "Cloud Run job that reads each database's alembic revision and row counts (empty when external)."
+  value       = local.cloud_sql ? module.cloud_sql[local.database_instance].check_job : ""
+}

@@ -140,7 +140,7 @@ variable "redis_tier" {
 }
 
 variable "deletion_protection" {
-  description = "Refuse to destroy Cloud Run services, jobs and Memorystore."
+  description = "Refuse to destroy Cloud Run services, jobs, Memorystore and the Cloud SQL instance (OpenTofu and API level)."
   type        = bool
   default     = true
 }
@@ -163,4 +163,27 @@ variable "deployer_project_roles" {
     # on (redis.instances.getAuthString); Redis Viewer does not carry that permission.
     "roles/redis.editor",
   ]
+}
+
+variable "database_mode" {
+  description = "Where the application databases live: cloudsql (this configuration's Cloud SQL instance; OpenTofu writes each service's URL) or external (elsewhere; make production-secrets asks a person for each database's URL). The deploy passes DATABASE_MODE from env/production.env as TF_VAR_database_mode."
+  type        = string
+  default     = "cloudsql"
+
+  validation {
+    condition     = contains(["cloudsql", "external"], var.database_mode)
+    error_message = "database_mode must be cloudsql or external (DATABASE_MODE in env/production.env)."
+  }
+}
+
+variable "database_tier" {
+  description = "Cloud SQL machine tier (Enterprise edition). db-f1-micro (0.6 GB, 25 connections) serves the alpha within the budget; db-g1-small (1.7 GB, 50 connections) is the next step. See infra/README.md, Cost."
+  type        = string
+  default     = "db-f1-micro"
+}
+
+variable "database_password_generation" {
+  description = "Raise by one to give postgres and every service login new passwords in one apply (written only to Cloud SQL and Secret Manager, never to state); the deploy's database-access job sets them in PostgreSQL right after."
+  type        = number
+  default     = 1
 }

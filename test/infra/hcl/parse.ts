@@ -17,6 +17,8 @@ export interface ModuleSource {
   locals: Record<string, unknown>;
   resources: Record<string, Record<string, Record<string, unknown>>>;
   data: Record<string, Record<string, Record<string, unknown>>>;
+  /** Ephemeral resources: never in a plan or state; their values are known only during apply. */
+  ephemeral: Record<string, Record<string, Record<string, unknown>>>;
   modules: Record<string, Record<string, unknown>>;
   outputs: Record<string, Record<string, unknown>>;
   imports: Record<string, unknown>[];
@@ -31,7 +33,7 @@ export async function parseFile(name: string, text: string): Promise<Record<stri
 }
 
 export async function loadModuleSource(dir: string): Promise<ModuleSource> {
-  const source: ModuleSource = { dir, files: {}, variables: {}, locals: {}, resources: {}, data: {}, modules: {}, outputs: {}, imports: [], terraform: [], providers: {} };
+  const source: ModuleSource = { dir, files: {}, variables: {}, locals: {}, resources: {}, data: {}, ephemeral: {}, modules: {}, outputs: {}, imports: [], terraform: [], providers: {} };
   const names = readdirSync(dir).filter((n) => n.endsWith('.tf')).sort();
   for (const name of names) {
     const json = await parseFile(join(dir, name), readFileSync(join(dir, name), 'utf8'));
@@ -44,6 +46,9 @@ export async function loadModuleSource(dir: string): Promise<ModuleSource> {
     }
     for (const [type, byName] of Object.entries((json.data ?? {}) as Record<string, Record<string, unknown>>)) {
       for (const [n, v] of Object.entries(byName)) (source.data[type] ??= {})[n] = one(v);
+    }
+    for (const [type, byName] of Object.entries((json.ephemeral ?? {}) as Record<string, Record<string, unknown>>)) {
+      for (const [n, v] of Object.entries(byName)) (source.ephemeral[type] ??= {})[n] = one(v);
     }
     for (const [k, v] of Object.entries((json.module ?? {}) as Record<string, unknown>)) source.modules[k] = one(v);
     for (const [k, v] of Object.entries((json.output ?? {}) as Record<string, unknown>)) source.outputs[k] = one(v);

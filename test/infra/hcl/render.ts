@@ -189,6 +189,13 @@ class ModuleInstance {
             return { value: { workspace: 'default' }, used: 1 };
           case 'data':
             return { value: self.resourceRef('data', need(second, 'a data source type'), need(third, 'a data source name')), used: 3 };
+          case 'ephemeral': {
+            const type = need(second, 'an ephemeral resource type');
+            const name = need(third, 'an ephemeral resource name');
+            if (!self.source.ephemeral[type]?.[name]) throw new EvalError(`ephemeral.${type}.${name} is not declared in ${self.source.dir}`);
+            // Opened during apply only: a plan never knows its values.
+            return { value: new Unknown(`ephemeral.${type}.${name}`), used: 3 };
+          }
           default:
             if (second === undefined || !/^[a-z0-9_]+$/.test(first) || !first.includes('_')) throw new EvalError(`unknown name "${first}"`);
             return { value: self.resourceRef('managed', first, need(second, 'a resource name')), used: 2 };
