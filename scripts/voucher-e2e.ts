@@ -1,16 +1,60 @@
-// make voucher-e2e: the alpha user's path, end to end. Sign up (admin API, confirmed), sign in,
-// an admin issues a voucher to that email, redeem it through the gateway, `me` has an internal
-// id, log a workout, see it in myWorkouts, and make sure a second user cannot. Everything it
-// created is removed at the end, also when a step fails. TARGET=local (default) or production.
+// make voucher-e2e: the alpha user's path, end to end, with supabase-js as the app uses it. Sign
+// up (an admin's invitation while supabase/config.toml closes sign-up), confirm the e-mail through
+// the link in the mailbox (the local stack's; in production a test mailbox, E2E_MAILBOX_URL), sign
+// in with the password, an admin issues a voucher to that email, redeem it through the gateway,
+// `me` has an internal id, log a workout, see it in myWorkouts, and make sure a second user cannot.
+// Without a mailbox the admin API makes the link and the steps say so. Everything it created is
+// removed at the end, also when a step fails. TARGET=local (default) or production.
 
 import { randomBytes } from 'node:crypto';
-import { bearer, createSignedInUser, dataOf, deleteUser, errorCodes, issueVoucher, meThroughGateway, postGraphql, register, removeVouchers, type TestUser } from './lib/checks/clients.ts';
-import { TARGET_PARAM, targetIn, targetSteps } from './lib/checks/target.ts';
+import type { SupabaseClient } from '@supabase/supabase-js';
+import {
+  beginEnrolment,
+  bearer,
+  confirmEnrolment,
+  createSignedInUser,
+  dataOf,
+  deleteUser,
+  errorCodes,
+  finishEnrolment,
+  issueVoucher,
+  meThroughGateway,
+  postGraphql,
+  register,
+  removeVouchers,
+  type Enrolment,
+  type TestUser,
+} from './lib/checks/clients.ts';
+import { TARGET_PARAM, targetIn, targetSteps, type Target } from './lib/checks/target.ts';
 import { runIfMain } from './lib/engine.ts';
+import type { VarSpec } from './lib/env-schema.ts';
 import { LOCAL_DIR_PARAM } from './lib/local-steps.ts';
-import { defineRunbook, StepFailure, type StepContext } from './lib/runbook.ts';
+import { defineRunbook, StepFailure, UsageFailure, type StepContext } from './lib/runbook.ts';
+
+const MAILBOX_URL_PARAM: VarSpec = {
+  name: 'E2E_MAILBOX_URL',
+  description:
+    "TARGET=production: a mailbox with Mailpit's HTTP API that receives the project's mail for E2E_MAILBOX_DOMAIN (credentials, if any, in the URL). With it the e-mail is confirmed from the real mail; without it the admin API's generate_link makes the link and the steps say so.",
+  example: '',
+  secret: true,
+  check: (v) => (/^https?:\/\/[^/\s]+/.test(v) ? null : 'expected an http(s):// URL'),
+};
+
+const MAILBOX_DOMAIN_PARAM: VarSpec = {
+  name: 'E2E_MAILBOX_DOMAIN',
+  description: "TARGET=production, with E2E_MAILBOX_URL: the e-mail domain whose mail reaches that mailbox (the check's users are check-e2e-<random>@<domain>).",
+  example: '',
+  check: (v) => (/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/i.test(v) ? null : 'expected a domain such as e2e.mindmirror.example'),
+};
+
+/** How long a confirmation mail may take: at once locally; through real SMTP, minutes. */
+const MAIL_WAIT_MS = { local: 15_000, production: 180_000 };
 
 interface Journey {
+  enrolment?: Enrolment;
+  /** Why the admin API stands in for the mail, when it does. */
+  noMailbox?: string;
+  linkSession?: SupabaseClient;
   user?: TestUser;
   other?: TestUser;
   codes: string[];
@@ -23,22 +67,60 @@ const needs = <T>(value: T | undefined, what: string): T => {
   return value;
 };
 
+/** Where the confirmation mail is read: the local stack's mailbox, or production's test mailbox; else why there is none. */
+function mailboxFor(ctx: StepContext, target: Target): { url: string; domain: string } | string {
+  if (target.name === 'local') return target.mailboxUrl ? { url: target.mailboxUrl, domain: 'example.com' } : 'the local outputs.json names no mailbox: `make local-up` writes it';
+  const url = ctx.config.get(MAILBOX_URL_PARAM.name);
+  const domain = ctx.config.get(MAILBOX_DOMAIN_PARAM.name);
+  if (url && !domain) throw new UsageFailure(`${MAILBOX_URL_PARAM.name} is set but ${MAILBOX_DOMAIN_PARAM.name} is not: name the e-mail domain whose mail reaches that mailbox`);
+  return url && domain ? { url: url.replace(/\/+$/, ''), domain } : `no test mailbox (${MAILBOX_URL_PARAM.name} is not set)`;
+}
+
 export const voucherE2e = defineRunbook({
   id: 'voucher-e2e',
   title: 'Voucher end to end',
   make: 'voucher-e2e',
-  params: [TARGET_PARAM, LOCAL_DIR_PARAM],
+  params: [TARGET_PARAM, LOCAL_DIR_PARAM, MAILBOX_URL_PARAM, MAILBOX_DOMAIN_PARAM],
   steps: [
     ...targetSteps(),
     {
       id: 'sign-up',
-      title: 'Sign up a test user (admin API, confirmed) and sign in',
+      title: 'Sign up a test user with supabase-js (invited by an admin while sign-up is closed)',
       commands: [],
       async run(ctx) {
         const j: Journey = { codes: [] };
         ctx.state.set('journey', j);
-        j.user = await createSignedInUser(targetIn(ctx), 'e2e');
-        return { note: j.user.email };
+        const target = targetIn(ctx);
+        const mailbox = mailboxFor(ctx, target);
+        if (typeof mailbox === 'string') j.noMailbox = mailbox;
+        const e = await beginEnrolment(target, 'e2e', typeof mailbox === 'string' ? undefined : mailbox);
+        j.enrolment = e;
+        const how = e.via === 'sign-up' ? 'signed up' : 'sign-up is closed (supabase/config.toml), so an admin invited them';
+        if (j.noMailbox) return { note: `${e.email}: ${how}; replaced by the admin API: generate_link made the ${e.via === 'sign-up' ? 'sign-up' : 'invitation'} and sent no mail (${j.noMailbox})` };
+        return { note: `${e.email}: ${how}${e.via === 'sign-up' ? '; its password is refused (email_not_confirmed) until the e-mail is confirmed' : ' by mail'}` };
+      },
+    },
+    {
+      id: 'confirm',
+      title: 'Confirm the e-mail through the link in the mailbox',
+      commands: [],
+      async run(ctx) {
+        const target = targetIn(ctx);
+        const j = journey(ctx);
+        const { client, confirmedBy } = await confirmEnrolment(target, needs(j.enrolment, 'the signed-up user'), MAIL_WAIT_MS[target.name]);
+        j.linkSession = client;
+        return { note: j.noMailbox ? `replaced by the admin API: ${confirmedBy} (${j.noMailbox})` : `followed ${confirmedBy}: a 303 to the app with a session` };
+      },
+    },
+    {
+      id: 'sign-in',
+      title: 'Sign in with the password',
+      commands: [],
+      async run(ctx) {
+        const j = journey(ctx);
+        const e = needs(j.enrolment, 'the signed-up user');
+        j.user = await finishEnrolment(targetIn(ctx), e, needs(j.linkSession, "the confirmation link's session"));
+        return { note: e.via === 'invite' ? "password chosen in the invitation's session, then signed in with it" : 'signed in' };
       },
     },
     {
@@ -127,10 +209,10 @@ export const voucherE2e = defineRunbook({
         const target = targetIn(ctx);
         const j = journey(ctx);
         // Deleting a user removes their redemption (and, locally, their registration and workouts).
-        const users = [j.user, j.other].filter((u): u is TestUser => u !== undefined);
-        for (const u of users) await deleteUser(target, u.id);
+        const ids = [j.user?.id ?? j.enrolment?.userId, j.other?.id].filter((id): id is string => id !== undefined);
+        for (const id of ids) await deleteUser(target, id);
         await removeVouchers(target, j.codes);
-        return { note: `${users.length} users and ${j.codes.length} vouchers removed` };
+        return { note: `${ids.length} users and ${j.codes.length} vouchers removed` };
       },
     },
   ],

@@ -5,8 +5,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse as parseToml } from 'smol-toml';
-import { createAuthKeys, type AuthKeys } from '../auth/issuer.ts';
+import { createAuthKeys, type AuthKeys } from '../auth/keys.ts';
+import { authSettingsFromToml, type AuthSettings } from '../auth/settings.ts';
 import { createMetadataKeys, type MetadataKeys } from '../metadata/server.ts';
 
 export const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -104,8 +104,10 @@ export function portOf(settings: StackSettings, what: Component | 'gatewayMetric
 
 export const urlOf = (settings: StackSettings, c: Exclude<Component, 'database'>) => `http://127.0.0.1:${portOf(settings, c)}`;
 
-/** What supabase/config.toml says about tokens and confirmations, so local auth behaves the same. */
-export function authSettings(): { jwtExpirySeconds: number; requireConfirmedEmail: boolean } {
-  const config = parseToml(readFileSync(join(repoRoot, 'supabase', 'config.toml'), 'utf8')) as { auth?: { jwt_expiry?: number; email?: { enable_confirmations?: boolean } } };
-  return { jwtExpirySeconds: config.auth?.jwt_expiry ?? 3600, requireConfirmedEmail: config.auth?.email?.enable_confirmations ?? false };
+/** What supabase/config.toml says about auth (sign-up, confirmations, tokens, passwords), so the local auth behaves the same. */
+export function authSettings(env: NodeJS.ProcessEnv = process.env): AuthSettings {
+  return authSettingsFromToml(readFileSync(join(repoRoot, 'supabase', 'config.toml'), 'utf8'), env);
 }
+
+/** Where the local auth serves its mailbox (Mailpit's API under it), beside the auth. */
+export const mailboxUrlOf = (settings: StackSettings) => `${urlOf(settings, 'auth')}/mailbox`;

@@ -23,7 +23,7 @@ async function start(): Promise<{ close(): Promise<void> }> {
     case 'database':
       return startEmbeddedPostgres({ dataDir: layout.path('pgdata'), port: portOf(settings!, 'database') });
     case 'auth':
-      return startAuthIssuer({ databaseUrl: settings!.databaseUrl, keys: keys.auth, port: portOf(settings!, 'auth'), ...authSettings() });
+      return startAuthIssuer({ databaseUrl: settings!.databaseUrl, keys: keys.auth, port: portOf(settings!, 'auth'), settings: authSettings() });
     case 'metadata':
       return startMetadataServer({ keys: keys.metadata, serviceAccountEmail: GATEWAY_SERVICE_ACCOUNT, port: portOf(settings!, 'metadata') });
     case 'users':

@@ -13,7 +13,7 @@ import pg from 'pg';
 import { applySupabaseBootstrap } from '../supabase/bootstrap.ts';
 import { composeLocalSupergraph } from '../mesh/supergraph.ts';
 import { processRuns } from './processes.ts';
-import { COMPONENTS, GATEWAY_SERVICE_ACCOUNT, Layout, portOf, repoRoot, urlOf, type Component, type StackSettings } from './layout.ts';
+import { COMPONENTS, GATEWAY_SERVICE_ACCOUNT, Layout, mailboxUrlOf, portOf, repoRoot, urlOf, type Component, type StackSettings } from './layout.ts';
 
 const layout = new Layout();
 const START_TIMEOUT_MS = 60_000;
@@ -173,7 +173,8 @@ async function status(): Promise<void> {
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length), ['part', 'pid', 'state'][i]!.length));
   const line = (r: string[]) => r.map((cell, i) => (i < 3 ? cell.padEnd(widths[i]!) : cell)).join('  ');
   console.log([line(['part', 'pid', 'state', 'where']), ...rows.map(line)].join('\n'));
-  console.log(`\nRedis: ${settings.redisUrl ?? 'none (the gateway caches in process)'}. Outputs: ${layout.path('outputs.json')}. Logs: ${layout.path('logs')}/`);
+  console.log(`\nMailbox: ${mailboxUrlOf(settings)}/ (the mail the local auth sent; Mailpit's API under /api/v1).`);
+  console.log(`Redis: ${settings.redisUrl ?? 'none (the gateway caches in process)'}. Outputs: ${layout.path('outputs.json')}. Logs: ${layout.path('logs')}/`);
 }
 
 function logs(only?: string): void {
@@ -194,6 +195,7 @@ async function outputs(): Promise<void> {
     gatewayUrl: urlOf(settings, 'gateway'),
     supabaseUrl: urlOf(settings, 'auth'),
     authUrl: `${urlOf(settings, 'auth')}/auth/v1`,
+    mailboxUrl: mailboxUrlOf(settings),
     anonKey: keys.auth.anonKey,
     serviceRoleKey: keys.auth.serviceRoleKey,
     databaseUrl: settings.databaseUrl,

@@ -49,6 +49,11 @@ test('make local-deploy starts everything, and the spoof check and voucher journ
   assert.doesNotMatch(r.stdout, /\bLEAK\b/);
   assert.match(r.stdout, /ok {3}\[\d+\/5\] Try to be B .* (2[0-9]|3[0-9]) attacks, no leak/);
   assert.match(r.stdout, /Voucher end to end: done/);
+  // The journey's user came in the way config.toml lets users in (sign-up closed: an admin's invitation), through the mailbox.
+  assert.match(r.stdout, /Sign up a test user with supabase-js .* check-e2e-\w+@example\.com: sign-up is closed \(supabase\/config\.toml\), so an admin invited them by mail/);
+  assert.match(r.stdout, /Confirm the e-mail through the link in the mailbox .* followed the link in "You have been invited": a 303 to the app with a session/);
+  assert.match(r.stdout, /Sign in with the password .* password chosen in the invitation's session/);
+  assert.match(r.stdout, new RegExp(`^Mailbox: http://127\\.0\\.0\\.1:${portBase + 1}/mailbox/ `, 'm'));
   assert.match(r.stdout, /Deploy locally: done \(10 steps\)/);
   for (const part of PARTS) assert.match(r.stdout, new RegExp(`^${part}\\s+\\d+\\s+up\\s`, 'm'), `${part} is up in the summary`);
   pids = PARTS.map(pidOf);
@@ -56,7 +61,9 @@ test('make local-deploy starts everything, and the spoof check and voucher journ
   const outputs = JSON.parse(readFileSync(join(dir, 'outputs.json'), 'utf8'));
   assert.equal(statSync(join(dir, 'outputs.json')).mode & 0o777, 0o600);
   assert.equal(outputs.gatewayUrl, `http://127.0.0.1:${portBase}`);
-  for (const key of ['supabaseUrl', 'authUrl', 'anonKey', 'serviceRoleKey', 'databaseUrl']) assert.ok(outputs[key], key);
+  for (const key of ['supabaseUrl', 'authUrl', 'mailboxUrl', 'anonKey', 'serviceRoleKey', 'databaseUrl']) assert.ok(outputs[key], key);
+  const invitations = await (await fetch(`${outputs.mailboxUrl}/api/v1/search?query=${encodeURIComponent('subject:invited')}`)).json();
+  assert.ok(invitations.messages_count >= 1, 'the invitation is in the mailbox');
   assert.deepEqual(Object.keys(outputs.services).sort(), ['users_service', 'workouts_service']);
   assert.ok(!r.all.includes(outputs.serviceRoleKey), 'the local service-role key is masked in the output');
 });

@@ -27,6 +27,8 @@ export interface Target {
   services: Record<string, string>;
   /** The local auth issuer's signing key, so claim attacks can carry a genuine signature. */
   signingKey?: JWK;
+  /** The local stack's mailbox (Mailpit's API), where the local auth's mail lands. */
+  mailboxUrl?: string;
 }
 
 export const TARGET_PARAM: VarSpec = {
@@ -83,6 +85,7 @@ export function targetSteps(): Step[] {
           databaseUrl: String(o.databaseUrl),
           services: o.services as Record<string, string>,
           signingKey,
+          mailboxUrl: typeof o.mailboxUrl === 'string' ? o.mailboxUrl : undefined,
         };
         // The local keys are keys all the same: masked in everything printed from here on.
         ctx.setValue(SUPABASE_ANON_KEY, target.anonKey);
