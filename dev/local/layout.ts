@@ -11,18 +11,9 @@ import { createMetadataKeys, type MetadataKeys } from '../metadata/server.ts';
 
 export const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
-export const COMPONENTS = ['database', 'auth', 'metadata', 'users', 'workouts', 'gateway'] as const;
-export type Component = (typeof COMPONENTS)[number];
+import { COMPONENTS, PORT_OFFSETS, type Component } from './parts.ts';
 
-const PORT_OFFSETS: Record<Component | 'gatewayMetrics', number> = {
-  gateway: 0,
-  auth: 1,
-  users: 2,
-  workouts: 3,
-  metadata: 4,
-  database: 5,
-  gatewayMetrics: 6,
-};
+export { COMPONENTS, type Component };
 
 /** The gateway's service account, as the metadata stand-in issues tokens for it. */
 export const GATEWAY_SERVICE_ACCOUNT = 'gateway@mindmirror-local.iam.gserviceaccount.com';

@@ -123,7 +123,8 @@ class RunbookRun {
 
   /** Command-line variables and the configuration, every problem at once; false when any. */
   private async configure(): Promise<boolean> {
-    const problems = commandLineProblems(this.runbook, await parametersOf(this.runbook), this.commandLine);
+    // What the target reads means loading the runbooks it runs: only worth it when make's command line holds variables to judge.
+    const problems = this.commandLine.size ? commandLineProblems(this.runbook, await parametersOf(this.runbook), this.commandLine) : [];
     const loaded = loadConfig({ env: this.env, required: configVarsOf(this.runbook, this.env), schema: [...PRODUCTION_VARS, ...(this.runbook.params ?? [])] });
     this.config = loaded.config;
     problems.push(...loaded.problems);

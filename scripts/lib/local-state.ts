@@ -4,30 +4,22 @@
 //                 base, which is how a re-run without LOCAL_PORT_BASE keeps the stack's ports;
 //   pids/         which parts run;
 //   outputs.json  where the checks point, and "state": "stopped" once make local-down ran.
-// scripts/ runs without dev/ (the runbook tests copy scripts/ alone), so the layout is restated
-// here rather than imported from dev/local/layout.ts; test/local/local-state.test.ts keeps the
-// two equal.
+// The parts, their ports and the process check come from dev/local's dependency-free modules
+// (the runbook tests' copy of the repository holds those two files, not the rest of dev/);
+// test/local/local-state.test.ts keeps the directory layout equal to dev/local/layout.ts's.
 
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { isAbsolute, join } from 'node:path';
+import { COMPONENTS, PORT_OFFSETS, type Component } from '../../dev/local/parts.ts';
+import { processRuns } from '../../dev/local/processes.ts';
 import { shellQuote } from './command.ts';
 import { repoRoot } from './paths.ts';
 
-/** The parts, in start order (dev/local/layout.ts COMPONENTS). */
-export const LOCAL_PARTS = ['database', 'auth', 'metadata', 'users', 'workouts', 'gateway'] as const;
-export type LocalPart = (typeof LOCAL_PARTS)[number];
-
-/** Each listener's port, from the base (dev/local/layout.ts PORT_OFFSETS). */
-export const PORT_OFFSETS: Record<LocalPart | 'gatewayMetrics', number> = {
-  gateway: 0,
-  auth: 1,
-  users: 2,
-  workouts: 3,
-  metadata: 4,
-  database: 5,
-  gatewayMetrics: 6,
-};
+/** The parts, in start order. */
+export const LOCAL_PARTS = COMPONENTS;
+export type LocalPart = Component;
+export { PORT_OFFSETS };
 
 /** One local stack's directory, found as dev/local/layout.ts finds it. */
 export class LocalStackDir {
@@ -72,23 +64,6 @@ export function runningParts(layout: LocalStackDir): LocalPart[] {
     const pid = Number(readFileSync(file, 'utf8').trim().split(' ')[0]);
     return Number.isInteger(pid) && pid > 0 && processRuns(pid);
   });
-}
-
-/**
- * True while the process runs (dev/local/processes.ts): a part that has exited stays a zombie
- * until init reaps it, and signal 0 still reaches a zombie, so on Linux /proc says.
- */
-function processRuns(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
-  } catch {
-    return !existsSync('/proc/self');
-  }
 }
 
 /** Raised when LOCAL_PORT_BASE would move a running stack: bad input, exit 2. */

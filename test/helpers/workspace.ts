@@ -74,7 +74,7 @@ export interface Workspace {
   cleanup(): Promise<void>;
 }
 
-const COPIED = ['scripts', 'Makefile', 'package.json', 'tsconfig.json', 'services.yaml', 'env/production.env.example', 'infra/pricing'];
+const COPIED = ['scripts', 'Makefile', 'package.json', 'tsconfig.json', 'services.yaml', 'env/production.env.example', 'infra/pricing', 'dev/local/parts.ts', 'dev/local/processes.ts'];
 
 /**
  * A throwaway copy of what the runbooks need (plus `extra` paths), node_modules linked: enough for
