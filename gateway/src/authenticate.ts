@@ -5,7 +5,7 @@
 import type { Logger } from '@graphql-hive/gateway';
 import type { ClientIdentitySource, Identity } from './headers.ts';
 import type { IdentityResolver } from './identity.ts';
-import type { GatewayMetrics } from './metrics.ts';
+import { hotCounter, type GatewayMetrics } from './metrics.ts';
 import { persistedDocumentId } from './trusted-documents.ts';
 import { IdentityUnavailableError } from './users-lookup.ts';
 import { TokenRejectedError, type TokenVerifier, type VerifiedToken } from './verify.ts';
@@ -94,7 +94,7 @@ export function bearerToken(value: string | undefined): string | null | undefine
 
 export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
   const { metrics, log } = options;
-  const authenticated = metrics.authOutcomes.labels({ outcome: 'authenticated', reason: '' });
+  const authenticated = hotCounter(metrics.authOutcomes, { outcome: 'authenticated', reason: '' });
 
   function refuse(refusal: Refusal, transport: string): never {
     metrics.authOutcomes.inc({ outcome: refusal.status === 503 ? 'unavailable' : 'rejected', reason: refusal.reason });

@@ -10,11 +10,13 @@ export const SUPABASE_ID_HEADER = 'x-supabase-id';
 
 const GATEWAY_ONLY = new Set([INTERNAL_ID_HEADER, SUPABASE_ID_HEADER]);
 
-// Both names are 13 characters long; the length check keeps the per-header cost near zero.
+// Both names are 13 characters long and start with an x; checking those first keeps the
+// per-header cost near zero (Authorization is 13 characters long too, and in every request).
 const NAME_LENGTH = 13;
+const LOWER_X = 0x78;
 
 export function isGatewayOnlyName(name: string): boolean {
-  return name.length === NAME_LENGTH && GATEWAY_ONLY.has(name.toLowerCase().replace(/_/g, '-'));
+  return name.length === NAME_LENGTH && (name.charCodeAt(0) | 0x20) === LOWER_X && GATEWAY_ONLY.has(name.toLowerCase().replace(/_/g, '-'));
 }
 
 export type ClientIdentitySource = 'header' | 'extensions' | 'connection_params';
@@ -39,12 +41,17 @@ export function clientIdentitySources(input: ClientIdentityInput): ClientIdentit
   const found: ClientIdentitySource[] = [];
   if (input.headers) {
     // Fetch Headers (global or Hive's own) list their names; Node's header object is a plain record.
-    const names = typeof input.headers.keys === 'function' ? [...(input.headers as Headers).keys()] : Object.keys(input.headers);
-    if (names.some(isGatewayOnlyName)) found.push('header');
+    if (typeof input.headers.keys === 'function' ? [...(input.headers as Headers).keys()].some(isGatewayOnlyName) : someKey(input.headers, isGatewayOnlyName)) found.push('header');
   }
   if (input.operations.some((op) => mentionsGatewayOnly(op.extensions))) found.push('extensions');
   if (input.connectionParams && mentionsGatewayOnly(input.connectionParams)) found.push('connection_params');
   return found;
+}
+
+/** Like Object.keys(record).some(test), without building the array on every request. */
+function someKey(record: object, test: (key: string) => boolean): boolean {
+  for (const key in record) if (Object.hasOwn(record, key) && test(key)) return true;
+  return false;
 }
 
 /**

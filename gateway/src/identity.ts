@@ -4,7 +4,7 @@
 // registered gets their id within seconds and no other instance ever caches the absence.
 
 import { ExpiringLru } from './lru.ts';
-import type { GatewayMetrics } from './metrics.ts';
+import { hotCounter, type GatewayMetrics } from './metrics.ts';
 import type { RedisIdentityStore } from './redis-store.ts';
 import type { UsersLookup } from './users-lookup.ts';
 
@@ -35,8 +35,8 @@ export function createIdentityResolver(options: IdentityResolverOptions): Identi
   const memory = new ExpiringLru<string | null>(options.memoryMaxEntries, options.now);
   const inflight = new Map<string, Promise<string | null>>();
   const { metrics, store } = options;
-  const memoryHit = metrics.identityCache.labels({ layer: 'memory', result: 'hit' });
-  const memoryMiss = metrics.identityCache.labels({ layer: 'memory', result: 'miss' });
+  const memoryHit = hotCounter(metrics.identityCache, { layer: 'memory', result: 'hit' });
+  const memoryMiss = hotCounter(metrics.identityCache, { layer: 'memory', result: 'miss' });
 
   async function fromSharedLayers(supabaseId: string): Promise<string | null> {
     if (store) {

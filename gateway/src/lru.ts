@@ -1,10 +1,14 @@
 // A bounded map whose entries also expire. Every identity and token cache in the gateway is one,
 // so memory stays flat however many distinct users or tokens arrive.
+//
+// Eviction is least-recently-used by second chance (the CLOCK algorithm): a read only marks its
+// entry, and the eviction that needs room moves marked entries to the young end instead of
+// dropping them. Moving the entry on every read, as a strict LRU does, cost a Map delete and
+// insert per request on the gateway's hottest path, twice (token and identity).
 
 export class ExpiringLru<V> {
-  // A Map iterates in insertion order; re-inserting on read makes the first key the least
-  // recently used, which is the one to evict.
-  private readonly entries = new Map<string, { value: V; expiresAt: number }>();
+  // A Map iterates in insertion order: the first key is the oldest, the first one eviction looks at.
+  private readonly entries = new Map<string, { value: V; expiresAt: number; read: boolean }>();
 
   constructor(
     readonly maxEntries: number,
@@ -20,18 +24,26 @@ export class ExpiringLru<V> {
       this.entries.delete(key);
       return undefined;
     }
-    this.entries.delete(key);
-    this.entries.set(key, entry);
+    entry.read = true;
     return entry.value;
   }
 
   set(key: string, value: V, ttlMs: number): void {
     if (!(ttlMs > 0)) return;
     this.entries.delete(key);
-    this.entries.set(key, { value, expiresAt: this.now() + ttlMs });
-    if (this.entries.size > this.maxEntries) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest !== undefined) this.entries.delete(oldest);
+    // Room first, so the entry being stored is never the one evicted.
+    if (this.entries.size >= this.maxEntries) this.evictOne();
+    this.entries.set(key, { value, expiresAt: this.now() + ttlMs, read: false });
+  }
+
+  /** Drops the oldest entry not read since it last moved; read ones move to the young end, unmarked. */
+  private evictOne(): void {
+    // Ends: every entry moved is unmarked, so at worst the second visit of the oldest drops it.
+    for (const [key, entry] of this.entries) {
+      this.entries.delete(key);
+      if (!entry.read) return;
+      entry.read = false;
+      this.entries.set(key, entry);
     }
   }
 
