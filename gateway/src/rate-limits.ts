@@ -277,10 +277,12 @@ export function useRateLimits(limiter: RateLimiter, settings: RateLimitSettings,
 /**
  * The cheapest refusal there is, for the node:http handler before the gateway sees the request:
  * a caller whose token is already known and who is already over a limit gets 429 before the body
- * is read and before any request object is built, and the connection closes (the unread body is
- * never received). A flood from one account then costs a header each, not a body each.
+ * is read and before any request object is built. A body the gateway would have accepted (its
+ * length declared and within the cap) is then discarded by node:http and the connection kept:
+ * draining at most the cap costs less than a new connection, and in production the connection is
+ * the front end's, pooled for every caller. Any other body closes the connection unread.
  */
-export function refuseKnownOverLimit(limiter: RateLimiter, burstLimiter: RateLimiter, settings: RateLimitSettings, refusals: Refusals) {
+export function refuseKnownOverLimit(limiter: RateLimiter, burstLimiter: RateLimiter, settings: RateLimitSettings, refusals: Refusals, maxRequestBytes: number) {
   const over = (key: string) =>
     Math.max(settings.perUser > 0 ? limiter.peek(key, settings.perUser) : 0, settings.burstPerUser > 0 ? burstLimiter.peek(key, settings.burstPerUser) : 0);
   return (req: IncomingMessage, res: ServerResponse): boolean => {
@@ -293,7 +295,14 @@ export function refuseKnownOverLimit(limiter: RateLimiter, burstLimiter: RateLim
     if (retryAfter === 0) return false;
     refusals.record('rate_user');
     const body = tooManyBody('rate_user', retryAfter);
-    res.writeHead(429, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'retry-after': String(retryAfter), connection: 'close' });
+    const declared = req.headers['content-length'];
+    const drainable = req.headers['transfer-encoding'] === undefined && (declared === undefined || Number(declared) <= maxRequestBytes);
+    res.writeHead(429, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+      'retry-after': String(retryAfter),
+      ...(drainable ? {} : { connection: 'close' }),
+    });
     res.end(body);
     return true;
   };

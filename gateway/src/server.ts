@@ -5,7 +5,7 @@
 
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { limitRequestBody, type BodyLimit } from './body-limit.ts';
+import { limitRequestBody } from './body-limit.ts';
 import { problemsWith, redactUrl } from './config.ts';
 import { answerOperationalRequest, applySecurityHeaders, type Readiness } from './http-responses.ts';
 import { createIdentityServices } from './identity-services.ts';
@@ -15,7 +15,7 @@ import { createLogger } from './log.ts';
 import { createMetricsServer } from './metrics-server.ts';
 import { createMetrics, type GatewayMetrics } from './metrics.ts';
 import { DEFAULTS, isProduction, type GatewayOptions } from './options.ts';
-import { RateLimiter, refuseKnownOverLimit, type RateLimitSettings } from './rate-limits.ts';
+import { createProtections } from './protections.ts';
 import { createRefusals } from './refusals.ts';
 import { createRuntime, GRAPHQL_PATH } from './runtime.ts';
 import { readTrustedDocuments } from './trusted-documents.ts';
@@ -70,34 +70,15 @@ export async function startGateway(options: GatewayOptions, internals: GatewayIn
   const trustedDocuments = options.trustedDocumentsFile ? readTrustedDocuments(options.trustedDocumentsFile).manifest : undefined;
   const identity = internals.identity === false ? undefined : createIdentityServices(options, new Set(options.publicOperations ?? []), log, metrics, internals.redisStillDownLogMs);
   const signedIn: SignedInRequests = new WeakSet();
-  const limits = {
-    maxBatchOperations: options.maxBatchOperations ?? DEFAULTS.maxBatchOperations,
-    maxDocumentCharacters: options.maxDocumentCharacters ?? DEFAULTS.maxDocumentCharacters,
-    maxTokens: options.maxTokens ?? DEFAULTS.maxTokens,
-    maxDepth: options.maxDepth ?? DEFAULTS.maxDepth,
-    maxAliases: options.maxAliases ?? DEFAULTS.maxAliases,
-    maxDirectives: options.maxDirectives ?? DEFAULTS.maxDirectives,
-    maxCost: options.maxCost ?? DEFAULTS.maxCost,
-    exposeLimits: !production,
-  };
-  const rateLimiter = new RateLimiter({
-    windowSeconds: options.rateLimitWindowSeconds ?? DEFAULTS.rateLimitWindowSeconds,
-    maxBuckets: DEFAULTS.rateLimitBuckets,
-    syncIntervalMs: DEFAULTS.rateLimitSyncMs,
-    redis: identity?.redis,
-    keyPrefix: options.rateLimitKeyPrefix ?? DEFAULTS.rateLimitKeyPrefix,
+  const protections = createProtections(options, {
+    production,
+    enabled: internals.protections !== false,
+    refusals,
     metrics,
-  });
-  // Bursts are an instance's own business: one second is too short to share through Redis, and
-  // only the callers of the last second need a bucket.
-  const burstLimiter = new RateLimiter({ windowSeconds: 1, maxBuckets: DEFAULTS.rateLimitBuckets / 10, syncIntervalMs: DEFAULTS.rateLimitSyncMs, keyPrefix: '', metrics });
-  const rateLimits: RateLimitSettings = {
-    perUser: options.rateLimitPerUser ?? DEFAULTS.rateLimitPerUser,
-    burstPerUser: options.rateLimitBurstPerUser ?? DEFAULTS.rateLimitBurstPerUser,
+    redis: identity?.redis,
     knownSubject: identity?.knownSubject,
-    perAddress: options.rateLimitPerAddress ?? DEFAULTS.rateLimitPerAddress,
-    trustedProxyHops: options.trustedProxyHops ?? DEFAULTS.trustedProxyHops,
-  };
+  });
+  const { limits, maxRequestBytes, overLimit, bodyLimit } = protections;
   const runtime = createRuntime({
     options,
     production,
@@ -107,9 +88,9 @@ export async function startGateway(options: GatewayOptions, internals: GatewayIn
     refusals,
     limits,
     internalFields: [...lookupFieldsOf(options.usersLookupQuery ?? DEFAULTS.usersLookupQuery), ...(options.internalFields ?? [])],
-    rateLimiter,
-    burstLimiter,
-    rateLimits,
+    rateLimiter: protections.rateLimiter,
+    burstLimiter: protections.burstLimiter,
+    rateLimits: protections.rateLimits,
     trustedDocuments,
     mergeIdenticalSubgraphRequests: internals.mergeIdenticalSubgraphRequests === true,
     protections: internals.protections !== false,
@@ -128,17 +109,6 @@ export async function startGateway(options: GatewayOptions, internals: GatewayIn
       log,
     ),
   });
-  const maxRequestBytes = options.maxRequestBytes ?? DEFAULTS.maxRequestBytes;
-  const overLimit = internals.protections === false ? undefined : refuseKnownOverLimit(rateLimiter, burstLimiter, rateLimits, refusals);
-  const bodyLimit: BodyLimit | undefined =
-    internals.protections === false
-      ? undefined
-      : {
-          maxBytes: maxRequestBytes,
-          onRefused: (detail) => refusals.record('body_size', { detail }),
-          message: production ? 'The request body is too large.' : `The request body is larger than ${maxRequestBytes} bytes.`,
-        };
-
   let draining = false;
   const active = new Set<ServerResponse>();
   let onIdle: (() => void) | undefined;
@@ -181,8 +151,7 @@ export async function startGateway(options: GatewayOptions, internals: GatewayIn
   const metricsServer = createMetricsServer(metrics);
 
   const release = async () => {
-    rateLimiter.close();
-    burstLimiter.close();
+    protections.close();
     await runtime.dispose();
     await identity?.close();
   };

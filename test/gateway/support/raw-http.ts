@@ -1,7 +1,7 @@
 // HTTP/1.1 written byte for byte on a socket, for what fetch cannot send: repeated header lines,
 // a Content-Length larger than the body that follows, a body that never ends.
 
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 
 export interface RawResponse {
   status: number;
@@ -66,6 +66,72 @@ export function rawHttp(baseUrl: string, request: RawRequest, timeoutMs = 10_000
       }
     });
   });
+}
+
+/** One request's head, for a connection that sends several. */
+export function requestHead(path: string, headers: [string, string][], method = 'POST'): string {
+  return [`${method} ${path} HTTP/1.1`, 'Host: localhost', ...headers.map(([n, v]) => `${n}: ${v}`)].join('\r\n') + '\r\n\r\n';
+}
+
+/** A kept-alive connection: write raw bytes, read one complete response at a time. */
+export class RawConnection {
+  private received = '';
+  private waiting: (() => void) | undefined;
+  private closed = false;
+
+  private constructor(private readonly socket: Socket) {
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      this.received += chunk;
+      this.waiting?.();
+    });
+    socket.on('close', () => {
+      this.closed = true;
+      this.waiting?.();
+    });
+    socket.on('error', () => undefined);
+  }
+
+  static open(baseUrl: string): Promise<RawConnection> {
+    const url = new URL(baseUrl);
+    return new Promise((resolve, reject) => {
+      const socket = connect(Number(url.port), url.hostname, () => resolve(new RawConnection(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  send(bytes: string): void {
+    this.socket.write(bytes);
+  }
+
+  /** The next complete response (its Content-Length read whole); fails when the connection closes first. */
+  async response(timeoutMs = 10_000): Promise<RawResponse> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const end = this.received.indexOf('\r\n\r\n');
+      if (end >= 0) {
+        const length = Number(/\r\ncontent-length:\s*(\d+)/i.exec(this.received.slice(0, end))?.[1] ?? 0);
+        if (Buffer.byteLength(this.received.slice(end + 4)) >= length) {
+          const whole = this.received.slice(0, end + 4 + length);
+          this.received = this.received.slice(whole.length);
+          return parse(whole);
+        }
+      }
+      if (this.closed) throw new Error(`the connection closed before a complete response: ${this.received.slice(0, 200)}`);
+      if (Date.now() > deadline) throw new Error(`no complete response within ${timeoutMs} ms: ${this.received.slice(0, 200)}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.max(1, deadline - Date.now()));
+        this.waiting = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
 }
 
 function parse(text: string): RawResponse {
