@@ -22,6 +22,8 @@ const agent = new Agent({ keepAlive: true, maxSockets: config.connections });
 const latencies: number[] = [];
 let non2xx = 0;
 let errors = 0;
+/** Why requests failed, by error code (ECONNRESET, ...), so a failure says what it was. */
+const errorCodes: Record<string, number> = {};
 
 function send(i: number, dueAt: number): Promise<void> {
   const token = config.tokens.length ? config.tokens[i % config.tokens.length] : undefined;
@@ -37,8 +39,10 @@ function send(i: number, dueAt: number): Promise<void> {
         resolve();
       });
     });
-    req.on('error', () => {
+    req.on('error', (error: NodeJS.ErrnoException) => {
       errors++;
+      const code = error.code ?? error.message;
+      errorCodes[code] = (errorCodes[code] ?? 0) + 1;
       resolve();
     });
     req.end(body);
@@ -66,5 +70,5 @@ for (const l of latencies) {
   histogram[bucket] = (histogram[bucket] ?? 0) + 1;
 }
 process.stdout.write(
-  JSON.stringify({ requestsPerSecond: latencies.length / elapsed, p50: at(0.5), p99: at(0.99), p999: at(0.999), total: latencies.length, non2xx, errors, timeouts: 0, histogram }) + '\n',
+  JSON.stringify({ requestsPerSecond: latencies.length / elapsed, p50: at(0.5), p99: at(0.99), p999: at(0.999), total: latencies.length, non2xx, errors, errorCodes, timeouts: 0, histogram }) + '\n',
 );

@@ -2,7 +2,8 @@
 //  1. CPU per request and latency of three builds of the same gateway under the same offered load
 //     (a fixed request rate from 50 users, warm caches): without identity and without the
 //     protections (the baseline), with identity, and with identity and the protections (limits,
-//     rate limits, internal fields), in rotating rounds so all three see the same conditions;
+//     rate limits, internal fields), in rotating rounds so all three see the same conditions, and
+//     the baseline a second time in a process of its own, as the control of what differs by chance;
 //  2. the same full gateway under attack: legitimate users' latency and /healthcheck's while one
 //     attacker sends the largest refused documents as fast as they are answered, against the same
 //     traffic without the attacker;
@@ -13,7 +14,7 @@
 // The gateway runs in its own process, compiled as the container image runs it, pinned to the
 // first core; the load generators (autocannon), the attacker and the stand-ins on the second.
 //
-//   node --import tsx bench/gateway/run.ts [--rounds 15] [--duration 5] [--warmup 20] [--rate 500]
+//   node --import tsx bench/gateway/run.ts [--rounds 40] [--duration 5] [--warmup 20] [--rate 500]
 //     [--connections 50] [--users 50] [--burst 500] [--tokens 100000] [--only throughput,attack,burst,memory,code]
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -28,7 +29,7 @@ import { startStandIns, type StandIns } from './stand-ins.ts';
 
 const { values: args } = parseArgs({
   options: {
-    rounds: { type: 'string', default: '15' },
+    rounds: { type: 'string', default: '40' },
     duration: { type: 'string', default: '5' },
     warmup: { type: 'string', default: '20' },
     rate: { type: 'string', default: '500' },
@@ -56,6 +57,11 @@ const QUERY = 'query Me($client: Int) { me(client: $client) { internalId plan } 
 // takes CPU time from the other and the gateway's CPU time per request is its own.
 const pinned = cpus().length >= 2 && spawnSync('taskset', ['-p', '-c', '1', String(process.pid)], { stdio: 'ignore' }).status === 0;
 const onCore = (core: number, command: string[]): [string, string[]] => (pinned ? ['taskset', ['-c', String(core), ...command]] : [command[0]!, command.slice(1)]);
+// The attacker's CPU is not the service's: on a machine of its own it would take nothing from the
+// users or users_service. Here it shares their core, so it runs at idle priority (SCHED_IDLE): it
+// gets every cycle they leave, which is most of the core, and never delays them.
+const idlePriority = spawnSync('chrt', ['--idle', '0', 'true'], { stdio: 'ignore' }).status === 0;
+const atIdlePriority = (command: string[]): string[] => (idlePriority ? ['chrt', '--idle', '0', ...command] : command);
 
 // The gateway as production runs it: the compiled bundle on plain node, no TypeScript loader.
 const buildDir = join(root, 'node_modules', '.cache', 'bench-gateway');
@@ -83,20 +89,23 @@ process.on('exit', () => {
   for (const child of gatewayChildren) child.kill('SIGKILL');
 });
 
-type Variant = 'baseline' | 'identity' | 'full';
+type Variant = 'baseline' | 'identity' | 'full' | 'baselineAgain';
 const VARIANT_FLAGS: Record<Variant, string[]> = {
   baseline: ['--without-identity', '--without-protections'],
   identity: ['--without-protections'],
   full: [],
+  baselineAgain: ['--without-identity', '--without-protections'],
 };
 const VARIANT_NAMES: Record<Variant, string> = {
   baseline: 'without identity, without protections (baseline)',
   identity: 'identity',
   full: 'identity + protections',
+  baselineAgain: 'the baseline again, in a process of its own (control)',
 };
 
-function tsx(script: string, scriptArgs: string[]): ChildProcess {
-  const [file, rest] = onCore(1, [process.execPath, '--import', 'tsx', `bench/gateway/${script}`, ...scriptArgs]);
+function tsx(script: string, scriptArgs: string[], idle = false): ChildProcess {
+  const command = [process.execPath, '--import', 'tsx', `bench/gateway/${script}`, ...scriptArgs];
+  const [file, rest] = onCore(1, idle ? atIdlePriority(command) : command);
   return spawn(file, rest, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
 }
 
@@ -142,6 +151,8 @@ interface LoadResult {
   non2xx: number;
   errors: number;
   timeouts: number;
+  /** paced-load.ts only: failed requests by error code. */
+  errorCodes?: Record<string, number>;
   /** paced-load.ts only: latencies in 0.1 ms buckets. */
   histogram?: Record<string, number>;
 }
@@ -159,8 +170,8 @@ function mergedPercentile(runs: LoadResult[], q: number): number {
   return NaN;
 }
 
-function runJson<T>(script: string, config: Record<string, unknown>): Promise<T> {
-  const child = tsx(script, [JSON.stringify(config)]);
+function runJson<T>(script: string, config: Record<string, unknown>, idle = false): Promise<T> {
+  const child = tsx(script, [JSON.stringify(config)], idle);
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d));
   return new Promise((resolve, reject) => {
@@ -185,10 +196,15 @@ function median(xs: number[]): number {
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
-function quartiles(xs: number[]): [number, number] {
+/**
+ * A 95% confidence interval of the median, free of any assumption about the distribution: the
+ * order statistics the binomial distribution of "how many fall below the median" puts around it.
+ */
+function medianConfidence(xs: number[]): [number, number] {
   const sorted = [...xs].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.round(q * (sorted.length - 1))))]!;
-  return [at(0.25), at(0.75)];
+  const n = sorted.length;
+  const k = Math.max(0, Math.floor(n / 2 - (1.96 * Math.sqrt(n)) / 2));
+  return [sorted[k]!, sorted[Math.min(n - 1, n - 1 - k)]!];
 }
 const ratio = (a: number, b: number) => (a / b).toFixed(3);
 
@@ -211,15 +227,17 @@ const tokens = await Promise.all(Array.from({ length: userCount }, (_, i) => sta
 
 // 1. CPU per request and latency: baseline, identity, identity + protections.
 if (parts.has('throughput')) {
-  const variants: Variant[] = ['baseline', 'identity', 'full'];
+  // The baseline twice, in two processes: how far two processes of one build differ (each JIT
+  // optimises its own way) is the least difference between builds that means anything.
+  const variants: Variant[] = ['baseline', 'identity', 'full', 'baselineAgain'];
   const gateways = Object.fromEntries(await Promise.all(variants.map(async (v) => [v, await startGatewayProcess(standIns, v)] as const))) as Record<Variant, Gateway>;
   const runFor = (v: Variant, seconds: number) => paced({ url: `${gateways[v].url}/graphql`, query: QUERY, connections, rate, durationSeconds: seconds, tokens });
   // Warm-up: the JIT keeps improving each process for a while; identity also caches every user here.
   for (const v of variants) await runFor(v, warmup);
-  // Rounds rotate the order (b-i-f, i-f-b, f-b-i, ...), so load that comes and goes on the
+  // Rounds rotate the order (b-i-f-a, i-f-a-b, ...), so load that comes and goes on the
   // machine falls on all three alike; each round's ratios compare runs taken back to back.
   type Measured = LoadResult & { cpuMsPerRequest: number; cpuMs: number };
-  const results: Record<Variant, Measured[]> = { baseline: [], identity: [], full: [] };
+  const results: Record<Variant, Measured[]> = { baseline: [], identity: [], full: [], baselineAgain: [] };
   for (let round = 0; round < rounds; round++) {
     for (let k = 0; k < variants.length; k++) {
       const v = variants[(round + k) % variants.length]!;
@@ -243,26 +261,29 @@ if (parts.has('throughput')) {
   const row = (v: Variant) =>
     `| ${VARIANT_NAMES[v]} | ${m(v, (r) => r.requestsPerSecond).toFixed(0)} | ${p(v, 0.5)} | ${p(v, 0.99)} | ${overall(v).toFixed(3)} | ${(1000 / overall(v)).toFixed(0)} |`;
   const comparison = (label: string, v: Variant, against: Variant, target: string) => {
-    const [q1, q3] = quartiles(perRound(v, against, sameCpu));
-    return `| ${label} | **${(overall(against) / overall(v)).toFixed(3)}** (${target}) | ${q1.toFixed(3)} to ${q3.toFixed(3)} | ${ratio(p(v, 0.5), p(against, 0.5))} | **${ratio(p(v, 0.99), p(against, 0.99))}** |`;
+    const ratios = perRound(v, against, sameCpu);
+    const [low, high] = medianConfidence(ratios);
+    return `| ${label} | **${median(ratios).toFixed(3)}** (${target}) | ${low.toFixed(3)} to ${high.toFixed(3)} | ${(overall(against) / overall(v)).toFixed(3)} | ${ratio(p(v, 0.5), p(against, 0.5))} | **${ratio(p(v, 0.99), p(against, 0.99))}** |`;
   };
   report.push(
-    `### CPU per request and latency (${rate} requests/s at even intervals, over up to ${connections} connections as ${userCount} users, ${warmup} s warm-up each, then ${duration} s x ${rounds} rounds in rotating order)`,
+    `### CPU per request and latency (${rate} requests/s at even intervals, over up to ${connections} connections as ${userCount} users, ${warmup} s warm-up each, then ${duration} s x ${rounds} rounds in rotating order; the baseline twice, in two processes, as a control)`,
     '',
-    'CPU and latency figures are over every request of all rounds together (the middle half of the per-round ratios shows how much single rounds vary). Every variant receives the same requests, Authorization header included. "Throughput on the same CPU" is 1 / (gateway CPU time per request): the requests per second each variant serves per CPU-second, whatever share of the machine it got.',
+    'Each round runs every variant back to back, so each round gives a ratio taken under the same conditions; the comparison is the median of those ratios (a round that a collection of the old generation or the machine slowed counts once, not by how much), with its 95% confidence interval. CPU and latency figures in the first table are over every request of all rounds together. Every variant receives the same requests, Authorization header included. "Throughput on the same CPU" is 1 / (gateway CPU time per request): the requests per second each variant serves per CPU-second, whatever share of the machine it got.',
     '',
     '| gateway | req/s served | p50 ms | p99 ms | gateway CPU ms per request | throughput on the same CPU (req per CPU-s) |',
     '|---|---|---|---|---|---|',
     row('baseline'),
     row('identity'),
     row('full'),
+    row('baselineAgain'),
     '',
-    '| comparison | throughput on the same CPU | middle half of the per-round ratios | p50 | p99 |',
-    '|---|---|---|---|---|',
+    '| comparison | throughput on the same CPU: median of the per-round ratios | its 95% confidence interval | all rounds\' CPU together | p50 | p99 |',
+    '|---|---|---|---|---|---|',
     comparison('identity / baseline', 'identity', 'baseline', 'target >= 0.97'),
     comparison('identity + protections / identity (limits on vs off)', 'full', 'identity', 'target >= 0.97, p99 <= 1.05'),
+    comparison('the baseline again / the baseline (two processes of one build)', 'baselineAgain', 'baseline', 'ideally 1'),
     '',
-    `CPU ms per request by round, baseline / identity / identity + protections: ${results.baseline.map((r, i) => `${r.cpuMsPerRequest.toFixed(3)} / ${results.identity[i]!.cpuMsPerRequest.toFixed(3)} / ${results.full[i]!.cpuMsPerRequest.toFixed(3)}`).join('; ')}`,
+    `CPU ms per request by round, baseline / identity / identity + protections / baseline again: ${results.baseline.map((r, i) => variants.map((v) => results[v][i]!.cpuMsPerRequest.toFixed(3)).join(' / ')).join('; ')}`,
     '',
   );
 }
@@ -272,6 +293,8 @@ if (parts.has('attack')) {
   type Attack = 'oversized' | 'capped';
   type Phase = { legit: LoadResult; health: LoadResult; attack?: { sent: number; refused: number; closed: number; other: number } };
   const legitRate = Math.round(rate / 2);
+  const phaseSeconds = duration * 3;
+  const pairs = 4;
   const attackerToken = await standIns.sign('attacker');
   const scenarios: { label: string; documents: Attack; rateLimitPerUser?: number }[] = [
     ...(process.env.ATTACKS === 'capped' ? [] : [{ label: 'the 550 kB, 50,000-field document (body cap, 413 before reading); production settings', documents: 'oversized' as const }]),
@@ -287,36 +310,41 @@ if (parts.has('attack')) {
     );
     const phase = async (withAttacker: boolean): Promise<Phase> => {
       const [legit, health, attack] = await Promise.all([
-        paced({ url: `${gw.url}/graphql`, query: QUERY, connections, rate: legitRate, durationSeconds: duration * 2, tokens }),
-        paced({ url: `${gw.url}/healthcheck`, connections: 2, rate: 20, durationSeconds: duration * 2, tokens: [] }),
-        withAttacker ? runJson<Phase['attack']>('attack.ts', { url: `${gw.url}/graphql`, token: attackerToken, durationSeconds: duration * 2, connections: 1, documents: scenario.documents }) : undefined,
+        paced({ url: `${gw.url}/graphql`, query: QUERY, connections, rate: legitRate, durationSeconds: phaseSeconds, tokens }),
+        paced({ url: `${gw.url}/healthcheck`, connections: 2, rate: 20, durationSeconds: phaseSeconds, tokens: [] }),
+        withAttacker ? runJson<Phase['attack']>('attack.ts', { url: `${gw.url}/graphql`, token: attackerToken, durationSeconds: phaseSeconds, connections: 1, documents: scenario.documents }, true) : undefined,
       ]);
-      if (legit.non2xx || legit.errors) throw new Error(`legitimate traffic failed: ${JSON.stringify(legit)}`);
       if (attack && attack.other > 0) throw new Error(`attack requests not refused by a limit: ${JSON.stringify(attack)}`);
-      process.stderr.write(`${scenario.documents}${scenario.rateLimitPerUser === 0 ? ' (no rate limit)' : ''} attack ${withAttacker ? 'on' : 'off'}: legit p99 ${legit.p99} ms, health p99 ${health.p99} ms${attack ? `, ${attack.sent} attack requests` : ''}\n`);
+      process.stderr.write(
+        `${scenario.documents}${scenario.rateLimitPerUser === 0 ? ' (no rate limit)' : ''} attack ${withAttacker ? 'on' : 'off'}: legit p99 ${legit.p99} ms${legit.non2xx + legit.errors ? ` (${legit.non2xx} non-2xx, errors ${JSON.stringify(legit.errorCodes)})` : ''}, health p99 ${health.p99} ms${attack ? `, ${attack.sent} attack requests` : ''}\n`,
+      );
       return { legit, health, attack };
     };
     // Enough requests for every user's rate-limit count to be read from memory, as in steady state.
     await paced({ url: `${gw.url}/graphql`, query: QUERY, connections, rate: legitRate, durationSeconds: warmup, tokens });
     const off: Phase[] = [];
     const on: Phase[] = [];
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < pairs; i++) {
       off.push(await phase(false));
       on.push(await phase(true));
     }
     await gw.stop();
-    const med = (xs: Phase[], pick: (p: Phase) => number) => median(xs.map(pick));
+    // Each side's requests of all its phases as one distribution: a collection pause of the
+    // gateway lands in some phase of either side, and over all phases both see their share.
+    const merged = (xs: Phase[], pick: (p: Phase) => LoadResult, q: number) => mergedPercentile(xs.map(pick), q);
+    const failed = (xs: Phase[]) => xs.reduce((n, p) => n + p.legit.non2xx + p.legit.errors, 0);
+    const pairRatios = on.map((p, i) => p.legit.p99 / off[i]!.legit.p99);
     rows.push(
-      `| ${scenario.label} | ${med(on, (p) => p.attack!.sent / (duration * 2)).toFixed(0)} | ${med(off, (p) => p.legit.p50)} / ${med(on, (p) => p.legit.p50)} | ${med(off, (p) => p.legit.p99)} / ${med(on, (p) => p.legit.p99)} | **${median(on.map((p, i) => p.legit.p99 / off[i]!.legit.p99)).toFixed(2)}** | ${med(off, (p) => p.health.p99)} / **${med(on, (p) => p.health.p99)}** |`,
+      `| ${scenario.label} | ${median(on.map((p) => p.attack!.sent / phaseSeconds)).toFixed(0)} | ${merged(off, (p) => p.legit, 0.5)} / ${merged(on, (p) => p.legit, 0.5)} | ${merged(off, (p) => p.legit, 0.99)} / ${merged(on, (p) => p.legit, 0.99)} | **${ratio(merged(on, (p) => p.legit, 0.99), merged(off, (p) => p.legit, 0.99))}** | ${Math.min(...pairRatios).toFixed(2)} to ${Math.max(...pairRatios).toFixed(2)} | ${failed(off)} / ${failed(on)} | ${merged(off, (p) => p.health, 0.99)} / **${merged(on, (p) => p.health, 0.99)}** |`,
     );
   }
   report.push(
-    `### Under attack (identity + protections; ${legitRate} legitimate requests/s at even intervals from ${userCount} users, /healthcheck 20 times a second; three alternating pairs of ${duration * 2} s phases without and with the attacker)`,
+    `### Under attack (identity + protections; ${legitRate} legitimate requests/s at even intervals from ${userCount} users, /healthcheck 20 times a second; ${pairs} alternating pairs of ${phaseSeconds} s phases without and with the attacker)`,
     '',
-    'One attacker: one connection with a valid token, sending as fast as it is answered (bench/gateway/attack.ts); every attack request refused. Latencies in ms, medians over the three phases; the ratio is the median of the three pairs\' ratios.',
+    `One attacker: one connection with a valid token, sending as fast as it is answered (bench/gateway/attack.ts)${idlePriority ? ', at idle priority on the load\'s core (it takes the cycles the users and stand-ins leave, never theirs)' : ' (chrt missing: at normal priority, so its own CPU delays the users on its core)'}; every attack request refused. Latencies in ms over all phases of a side together; the range is that of the single pairs' p99 ratios.`,
     '',
-    '| attacker sends | attack requests/s | legit p50 without / with | legit p99 without / with | legit p99 with / without (target <= 1.5) | /healthcheck p99 without / with (target <= 50 with) |',
-    '|---|---|---|---|---|---|',
+    '| attacker sends | attack requests/s | legit p50 without / with | legit p99 without / with | legit p99 with / without (target <= 1.5) | single pairs | legit requests failed without / with | /healthcheck p99 without / with (target <= 50 with) |',
+    '|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
   );

@@ -30,6 +30,10 @@ export interface StandIns {
 }
 
 function listen(server: Server): Promise<string> {
+  // The gateway keeps its connections to a subgraph open; a stand-in that closed them after
+  // node's 5 s default would race the gateway's next request on them whenever the gateway paused
+  // longer (a full collection under callgrind does), and the request would fail for that.
+  server.keepAliveTimeout = 120_000;
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
 }
 
