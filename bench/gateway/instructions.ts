@@ -1,10 +1,12 @@
 // What identity and the protections cost in instructions, not seconds: each build of the gateway
-// under valgrind's callgrind, which counts every instruction the process executes and gives the
-// same count for the same work whatever else the machine does. CPU time on this machine moves by
-// several percent between runs (bench/gateway/RESULTS.md); the count repeats within a fraction of
-// one, so it settles what the time cannot.
+// under valgrind's callgrind, which counts every instruction the process executes. CPU time on this
+// machine moves by several percent between runs (bench/gateway/RESULTS.md); two processes of one
+// build counted this way, side by side on an idle machine, agreed within 0.13%. The count is not
+// free of the clock, though: work driven by timers and reconnections grows with how slowly a
+// process runs, so the builds must run at equal speed: one per core, and nothing else beside
+// them. Three at once on two cores did not (RESULTS.md shows those counts falling out of order).
 //
-// Each build runs in its own process, all at once (they cannot disturb each other's counts):
+// Each build runs in its own process, as many at once as there are cores, each pinned to one:
 //   1. V8 in single-threaded mode, so compilation and collection happen in the same order each
 //      time instead of on helper threads that race the requests;
 //   2. warm-up: W requests (every user cached, the JIT settled), a full collection, 300 more;
@@ -37,6 +39,7 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const bundle = join(root, 'node_modules', '.cache', 'bench-gateway', 'gateway-instructions.mjs');
 await buildGateway(bundle, join(root, 'bench', 'gateway', 'gateway-process.ts'));
 const run = promisify(execFile);
+const cores = Math.max(1, cpus().length);
 
 type Variant = 'baseline' | 'identity' | 'full';
 const VARIANTS: Variant[] = ['baseline', 'identity', 'full'];
@@ -96,12 +99,12 @@ function fullCollection(child: ChildProcess): Promise<void> {
 }
 
 /** Instructions per counted request of one gateway process. */
-async function instructionsPerRequest(standIns: StandIns, tokens: string[], variant: Variant): Promise<number> {
+async function instructionsPerRequest(standIns: StandIns, tokens: string[], variant: Variant, core: number): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'callgrind-'));
   const options = { supabaseUrl: standIns.supabaseUrl, usersServiceUrl: standIns.usersUrl, supergraph: standIns.supergraphPath, port: 0, rateLimitPerUser: 1_000_000, rateLimitBurstPerUser: 100_000, usersServiceTimeoutMs: 30_000 };
   const child = spawn(
-    'valgrind',
-    ['--tool=callgrind', `--callgrind-out-file=${join(dir, 'out.%p')}`, process.execPath, '--single-threaded', '--expose-gc', '--no-webstorage', bundle, JSON.stringify(options), ...FLAGS[variant]],
+    'taskset',
+    ['-c', String(core), 'valgrind', '--tool=callgrind', `--callgrind-out-file=${join(dir, 'out.%p')}`, process.execPath, '--single-threaded', '--expose-gc', '--no-webstorage', bundle, JSON.stringify(options), ...FLAGS[variant]],
     { cwd: root, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] },
   );
   // valgrind's own lines and the gateway's errors: kept to say why, should the process fail.
@@ -142,7 +145,12 @@ const standIns = await startStandIns();
 const tokens = await Promise.all(Array.from({ length: 50 }, (_, i) => standIns.sign(`user-${i}`)));
 const results: Record<Variant, number>[] = [];
 for (let r = 0; r < repeats; r++) {
-  const counts = await Promise.all(VARIANTS.map((v) => instructionsPerRequest(standIns, tokens, v)));
+  // At most one build per core, each pinned to its own, so every process runs at the same speed.
+  const counts: number[] = [];
+  for (let first = 0; first < VARIANTS.length; first += cores) {
+    const batch = VARIANTS.slice(first, first + cores);
+    counts.push(...(await Promise.all(batch.map((v, i) => instructionsPerRequest(standIns, tokens, v, i)))));
+  }
   results.push(Object.fromEntries(VARIANTS.map((v, i) => [v, counts[i]!])) as Record<Variant, number>);
   process.stderr.write(`repeat ${r + 1}: ${VARIANTS.map((v, i) => `${v} ${Math.round(counts[i]!)}`).join(', ')} instructions per request\n`);
 }
