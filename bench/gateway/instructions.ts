@@ -1,10 +1,9 @@
 // What identity and the protections cost in instructions, not seconds: each build of the gateway
-// under valgrind's callgrind, which counts every instruction the process executes. CPU time on this
-// machine moves by several percent between runs (bench/gateway/RESULTS.md); two processes of one
-// build counted this way, side by side on an idle machine, agreed within 0.13%. The count is not
-// free of the clock, though: work driven by timers and reconnections grows with how slowly a
-// process runs, so the builds must run at equal speed: one per core, and nothing else beside
-// them. Three at once on two cores did not (RESULTS.md shows those counts falling out of order).
+// under valgrind's callgrind, which counts every instruction the process executes. An attempt at a
+// steadier measure than CPU time, which moves by several percent between runs. It is not one yet
+// (bench/gateway/RESULTS.md): two processes of one build once agreed within 0.13%, but the builds'
+// counts came out of order in every run of the three, one per core included, since a process's
+// count depends on how its JIT and collections went and on work driven by the clock.
 //
 // Each build runs in its own process, as many at once as there are cores, each pinned to one:
 //   1. V8 in single-threaded mode, so compilation and collection happen in the same order each
