@@ -46,7 +46,7 @@ const FLAGS: Record<Variant, string[]> = { baseline: ['--without-identity', '--w
 const QUERY = 'query Me($client: Int) { me(client: $client) { internalId plan } }';
 
 /** Requests answered 503 for the slowness (see post) and sent again, per variant. */
-const reloads: Record<string, number> = {};
+const resent: Record<string, number> = {};
 
 function post(url: string, agent: Agent, token: string, client: number, variant: Variant): Promise<void> {
   const body = JSON.stringify({ query: QUERY, variables: { client } });
@@ -60,7 +60,7 @@ function post(url: string, agent: Agent, token: string, client: number, variant:
         // and aborts the operations in flight, or a first lookup outlasts its timeout; such a
         // request is sent again, and counted.
         if (res.statusCode === 503 && /SCHEMA_RELOAD|IDENTITY_UNAVAILABLE|AUTH_UNAVAILABLE/.test(text)) {
-          reloads[variant] = (reloads[variant] ?? 0) + 1;
+          resent[variant] = (resent[variant] ?? 0) + 1;
           return resolve(post(url, agent, token, client, variant));
         }
         reject(new Error(`${variant}: HTTP ${res.statusCode}: ${text.slice(0, 300)}`));
@@ -70,7 +70,7 @@ function post(url: string, agent: Agent, token: string, client: number, variant:
     // request is sent again on a fresh one, and counted (a count it falls into says so).
     req.on('error', (error: NodeJS.ErrnoException) => {
       if (error.code !== 'ECONNRESET' && error.code !== 'EPIPE') return reject(error);
-      reloads[variant] = (reloads[variant] ?? 0) + 1;
+      resent[variant] = (resent[variant] ?? 0) + 1;
       resolve(post(url, agent, token, client, variant));
     });
     req.end(body);
@@ -123,11 +123,11 @@ async function instructionsPerRequest(standIns: StandIns, tokens: string[], vari
     await serve(url, agent, tokens, 0, warmup, variant);
     await fullCollection(child);
     await serve(url, agent, tokens, warmup, 300, variant);
-    const reloadsBefore = reloads[variant] ?? 0;
+    const resentBefore = resent[variant] ?? 0;
     await run('callgrind_control', ['--zero', pid]);
     await serve(url, agent, tokens, warmup + 300, counted, variant);
     await run('callgrind_control', ['--dump', pid]);
-    if ((reloads[variant] ?? 0) > reloadsBefore) process.stderr.write(`${variant}: a request was sent again among the counted ones; this repeat's count includes it\n`);
+    if ((resent[variant] ?? 0) > resentBefore) process.stderr.write(`${variant}: a request was sent again among the counted ones; this repeat's count includes it\n`);
     agent.destroy();
     // The dump holds what was counted since the zeroing; the file written at exit holds the rest.
     const dump = readdirSync(dir).find((f) => f !== `out.${pid}` && f.startsWith(`out.${pid}`));
@@ -170,7 +170,7 @@ process.stdout.write(
     ...results.map((r, i) => `| ${i + 1} | ${fmt(r.baseline)} | ${fmt(r.identity)} | ${fmt(r.full)} | **${identityRatios[i]!.toFixed(3)}** | **${limitsRatios[i]!.toFixed(3)}** |`),
     `| spread (max - min) | | | | ${spread(identityRatios)} | ${spread(limitsRatios)} |`,
     '',
-    `Requests sent again after a 503 or a closed connection caused by callgrind's slowness (a supergraph reload, a first lookup past its timeout, an idle connection closed): ${Object.keys(reloads).length ? JSON.stringify(reloads) : 'none'}.`,
+    `Requests sent again after a 503 or a closed connection caused by callgrind's slowness (a supergraph reload, a first lookup past its timeout, an idle connection closed): ${Object.keys(resent).length ? JSON.stringify(resent) : 'none'}.`,
     '',
   ].join('\n'),
 );

@@ -12,6 +12,8 @@ import { RateLimiter, refuseKnownOverLimit, type RateLimitSettings } from './rat
 import type { Refusals } from './refusals.ts';
 
 export interface Protections {
+  /** false: the benchmark's baseline, without any of them. */
+  enabled: boolean;
   limits: OperationLimits;
   rateLimiter: RateLimiter;
   /** Per-second counts per user, in memory only. */
@@ -69,6 +71,7 @@ export function createProtections(options: GatewayOptions, parts: ProtectionPart
   };
   const maxRequestBytes = options.maxRequestBytes ?? DEFAULTS.maxRequestBytes;
   return {
+    enabled: parts.enabled,
     limits,
     rateLimiter,
     burstLimiter,

@@ -93,7 +93,7 @@ export async function startGateway(options: GatewayOptions, internals: GatewayIn
     rateLimits: protections.rateLimits,
     trustedDocuments,
     mergeIdenticalSubgraphRequests: internals.mergeIdenticalSubgraphRequests === true,
-    protections: internals.protections !== false,
+    protections: protections.enabled,
     tracing: setupTracing(
       {
         // Off unless asked: a developer's shell often has GOOGLE_CLOUD_PROJECT set, and a local
