@@ -3,7 +3,7 @@
 //     (a fixed request rate from 50 users, warm caches): without identity and without the
 //     protections (the baseline), with identity, and with identity and the protections (limits,
 //     rate limits, internal fields), all at once on the same core so all see the same conditions,
-//     and the baseline a second time in a process of its own, as the control of what differs by chance;
+//     the baseline and identity each in two processes, as the control of what differs by chance;
 //     then their latency, one build at a time, each alone on the core while it is measured;
 //  2. the same full gateway under attack: legitimate users' latency and /healthcheck's while one
 //     attacker sends the largest refused documents as fast as they are answered, against the same
@@ -15,7 +15,7 @@
 // Each gateway runs in its own process, compiled as the container image runs it, pinned to the
 // first core; the load generators (autocannon), the attacker and the stand-ins on the second.
 //
-//   node --import tsx bench/gateway/run.ts [--rounds 40] [--latency-rounds 10] [--duration 5] [--warmup 20] [--rate 500]
+//   node --import tsx bench/gateway/run.ts [--rounds 40] [--side-by-side-rate 300] [--latency-rounds 10] [--duration 5] [--warmup 20] [--rate 500]
 //     [--connections 50] [--users 50] [--burst 500] [--tokens 100000] [--only throughput,latency,attack,burst,memory,code]
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -32,6 +32,8 @@ const { values: args } = parseArgs({
   options: {
     rounds: { type: 'string', default: '40' },
     'latency-rounds': { type: 'string', default: '10' },
+    // In all, for the five processes side by side: more would fill their shared core.
+    'side-by-side-rate': { type: 'string', default: '300' },
     duration: { type: 'string', default: '5' },
     warmup: { type: 'string', default: '20' },
     rate: { type: 'string', default: '500' },
@@ -45,6 +47,7 @@ const { values: args } = parseArgs({
 const parts = new Set((args.only ?? 'throughput,latency,attack,burst,memory,code').split(','));
 const rounds = Number(args.rounds);
 const latencyRounds = Number(args['latency-rounds']);
+const sideBySideRate = Number(args['side-by-side-rate']);
 const duration = Number(args.duration);
 const warmup = Number(args.warmup);
 const rate = Number(args.rate);
@@ -92,20 +95,23 @@ process.on('exit', () => {
   for (const child of gatewayChildren) child.kill('SIGKILL');
 });
 
-// The baseline twice, in two processes: how far two processes of one build differ (each JIT
-// optimises its own way) is the least difference between builds that means anything.
-type Variant = 'baseline' | 'identity' | 'full' | 'baselineAgain';
+// The baseline and identity twice, each in two processes: how far two processes of one build
+// differ (each JIT optimises its own way) is the least difference between builds that means
+// anything, and comparing both processes of each build averages some of it out.
+type Variant = 'baseline' | 'identity' | 'full' | 'baselineAgain' | 'identityAgain';
 const VARIANT_FLAGS: Record<Variant, string[]> = {
   baseline: ['--without-identity', '--without-protections'],
   identity: ['--without-protections'],
   full: [],
   baselineAgain: ['--without-identity', '--without-protections'],
+  identityAgain: ['--without-protections'],
 };
 const VARIANT_NAMES: Record<Variant, string> = {
   baseline: 'without identity, without protections (baseline)',
   identity: 'identity',
   full: 'identity + protections',
   baselineAgain: 'the baseline again, in a process of its own (control)',
+  identityAgain: 'identity again, in a process of its own (control)',
 };
 
 function tsx(script: string, scriptArgs: string[], idle = false): ChildProcess {
@@ -238,10 +244,11 @@ const report: string[] = [
 ];
 const tokens = await Promise.all(Array.from({ length: userCount }, (_, i) => standIns.sign(`user-${i}`)));
 
-// The four builds, measured side by side (CPU) and one at a time (latency).
-const BUILDS: Variant[] = ['baseline', 'identity', 'full', 'baselineAgain'];
+// The builds, measured side by side (CPU) and one at a time (latency).
+const BUILDS: Variant[] = ['baseline', 'identity', 'full', 'baselineAgain', 'identityAgain'];
 type Measured = LoadResult & { cpuMsPerRequest: number; cpuMs: number };
 type Rounds = Record<Variant, Measured[]>;
+const noRounds = () => Object.fromEntries(BUILDS.map((v) => [v, []])) as unknown as Rounds;
 
 /**
  * CPU per request over every round together: a collection of the old generation costs a
@@ -251,24 +258,19 @@ const overallCpu = (rounds: Measured[]) => rounds.reduce((s, r) => s + r.cpuMs, 
 
 /** What both measurements of the builds print: each build, then build against build, then every round. */
 function buildTables(results: Rounds): string[] {
-  const overall = (v: Variant) => overallCpu(results[v]);
+  // A build's CPU per request, over all rounds or in round i: the mean of its processes.
+  const cpu = (processes: Variant[], i?: number) =>
+    processes.reduce((s, v) => s + (i === undefined ? overallCpu(results[v]) : results[v][i]!.cpuMsPerRequest), 0) / processes.length;
   const p = (v: Variant, q: number) => mergedPercentile(results[v], q);
   const row = (v: Variant) =>
-    `| ${VARIANT_NAMES[v]} | ${median(results[v].map((r) => r.requestsPerSecond)).toFixed(0)} | ${p(v, 0.5)} | ${p(v, 0.99)} | ${overall(v).toFixed(3)} | ${(1000 / overall(v)).toFixed(0)} |`;
-  const line = (label: string, allRounds: number, perRound: number[], latency: string) => {
+    `| ${VARIANT_NAMES[v]} | ${median(results[v].map((r) => r.requestsPerSecond)).toFixed(0)} | ${p(v, 0.5)} | ${p(v, 0.99)} | ${cpu([v]).toFixed(3)} | ${(1000 / cpu([v])).toFixed(0)} |`;
+  const comparison = (label: string, build: Variant[], against: Variant[]) => {
+    const perRound = results.baseline.map((_, i) => cpu(against, i) / cpu(build, i));
     const [low, high] = medianConfidence(perRound);
-    return `| ${label} | **${allRounds.toFixed(3)}** | ${median(perRound).toFixed(3)} | ${low.toFixed(3)} to ${high.toFixed(3)} | ${latency} |`;
+    // Latency only where one process stands against one: percentiles of two processes do not add up.
+    const latency = build.length === 1 && against.length === 1 ? `${ratio(p(build[0]!, 0.5), p(against[0]!, 0.5))} | **${ratio(p(build[0]!, 0.99), p(against[0]!, 0.99))}**` : ' | ';
+    return `| ${label} | **${(cpu(against) / cpu(build)).toFixed(3)}** | ${median(perRound).toFixed(3)} | ${low.toFixed(3)} to ${high.toFixed(3)} | ${latency} |`;
   };
-  const comparison = (label: string, v: Variant, against: Variant) =>
-    line(
-      label,
-      overall(against) / overall(v),
-      results[v].map((r, i) => results[against][i]!.cpuMsPerRequest / r.cpuMsPerRequest),
-      `${ratio(p(v, 0.5), p(against, 0.5))} | **${ratio(p(v, 0.99), p(against, 0.99))}**`,
-    );
-  // Two processes of one build differ by a few percent (the control shows how much in each run),
-  // so identity is also set against both baseline processes together.
-  const bothBaselines = (r: Measured, i: number) => (results.baseline[i]!.cpuMsPerRequest + results.baselineAgain[i]!.cpuMsPerRequest) / 2 / r.cpuMsPerRequest;
   return [
     '| gateway | req/s served | p50 ms | p99 ms | gateway CPU ms per request | throughput on the same CPU (req per CPU-s) |',
     '|---|---|---|---|---|---|',
@@ -276,29 +278,30 @@ function buildTables(results: Rounds): string[] {
     '',
     '| comparison (target) | throughput on the same CPU, all rounds together | median of the per-round ratios | its 95% confidence interval | p50 | p99 |',
     '|---|---|---|---|---|---|',
-    comparison('identity / baseline (>= 0.97)', 'identity', 'baseline'),
-    line('identity / both baseline processes together (>= 0.97)', (overall('baseline') + overall('baselineAgain')) / 2 / overall('identity'), results.identity.map(bothBaselines), ' | '),
-    comparison('identity + protections / identity, limits on vs off (>= 0.97, p99 <= 1.05)', 'full', 'identity'),
-    comparison('the baseline again / the baseline, two processes of one build (ideally 1)', 'baselineAgain', 'baseline'),
+    comparison('identity / baseline, both processes of each (>= 0.97)', ['identity', 'identityAgain'], ['baseline', 'baselineAgain']),
+    comparison('identity / baseline, first processes only', ['identity'], ['baseline']),
+    comparison('identity + protections / identity, limits on vs off (>= 0.97, p99 <= 1.05)', ['full'], ['identity']),
+    comparison('the baseline again / the baseline, two processes of one build (ideally 1)', ['baselineAgain'], ['baseline']),
+    comparison('identity again / identity, two processes of one build (ideally 1)', ['identityAgain'], ['identity']),
     '',
-    `CPU ms per request by round, baseline / identity / identity + protections / baseline again: ${results.baseline.map((_, i) => BUILDS.map((v) => results[v][i]!.cpuMsPerRequest.toFixed(3)).join(' / ')).join('; ')}`,
+    `CPU ms per request by round, ${BUILDS.join(' / ')}: ${results.baseline.map((_, i) => BUILDS.map((v) => results[v][i]!.cpuMsPerRequest.toFixed(3)).join(' / ')).join('; ')}`,
     '',
   ];
 }
 
-// 1. CPU per request, side by side: baseline, identity, identity + protections and the control, all at once.
+// 1. CPU per request, side by side: baseline, identity, identity + protections and the controls, all at once.
 if (parts.has('throughput')) {
   const variants = BUILDS;
   const gateways = Object.fromEntries(await Promise.all(variants.map(async (v) => [v, await startGatewayProcess(standIns, v)] as const))) as Record<Variant, Gateway>;
   // Every build serves its share at the same moments on the same core: whatever the machine does
   // (another tenant, the clock's speed) falls on all of them alike, which rounds run one after the
   // other could not promise (their CPU per request moved by up to 50% from round to round).
-  const each = rate / variants.length;
+  const each = sideBySideRate / variants.length;
   const runAll = (seconds: number) =>
     Promise.all(variants.map((v) => paced({ url: `${gateways[v].url}/graphql`, query: QUERY, connections: Math.ceil(connections / variants.length), rate: each, durationSeconds: seconds, tokens })));
   // Warm-up: the JIT keeps improving each process for a while; identity also caches every user here.
   await runAll(warmup);
-  const results: Rounds = { baseline: [], identity: [], full: [], baselineAgain: [] };
+  const results = noRounds();
   for (let round = 0; round < rounds; round++) {
     const before = variants.map((v) => cpuNs(gateways[v].pid));
     const measured = await runAll(duration);
@@ -314,9 +317,9 @@ if (parts.has('throughput')) {
   await Promise.all(variants.map((v) => gateways[v].stop()));
   baselineCpuMsPerRequest = overallCpu(results.baseline);
   report.push(
-    `### CPU per request, side by side (${rate} requests/s in all at even intervals, ${each} to each build at the same time on the same core, over up to ${Math.ceil(connections / variants.length)} connections each, as ${userCount} users; ${warmup} s warm-up, then ${rounds} rounds of ${duration} s; the baseline twice, in two processes, as a control)`,
+    `### CPU per request, side by side (${sideBySideRate} requests/s in all at even intervals, ${each} to each build at the same time on the same core, over up to ${Math.ceil(connections / variants.length)} connections each, as ${userCount} users; ${warmup} s warm-up, then ${rounds} rounds of ${duration} s; the baseline and identity twice, each in two processes)`,
     '',
-    'All four gateways run at once, pinned to the same core, each receiving its share of the same requests (Authorization header included) at the same moments, so the machine\'s ups and downs fall on all of them alike. The measure is each process\'s CPU time (every thread, in nanoseconds from the scheduler) per request; its inverse, "throughput on the same CPU", is the requests per second each build serves per CPU-second. The comparison is over all rounds together (a collection of the old generation lands in one round and evens out over all of them); the median of the per-round ratios and its 95% confidence interval show how much single rounds scatter. Latencies include waiting for the core while another of the four runs.',
+    'All five gateways run at once, pinned to the same core, each receiving its share of the same requests (Authorization header included) at the same moments, so the machine\'s ups and downs fall on all of them alike. The measure is each process\'s CPU time (every thread, in nanoseconds from the scheduler) per request; its inverse, "throughput on the same CPU", is the requests per second each build serves per CPU-second. The comparison is over all rounds together (a collection of the old generation lands in one round and evens out over all of them); the median of the per-round ratios and its 95% confidence interval show how much single rounds scatter. Latencies include waiting for the core while another of the five runs.',
     '',
     ...buildTables(results),
   );
@@ -329,9 +332,9 @@ if (parts.has('latency')) {
   const runFor = (v: Variant, seconds: number) => paced({ url: `${gateways[v].url}/graphql`, query: QUERY, connections, rate, durationSeconds: seconds, tokens });
   // Warm-up: the JIT keeps improving each process for a while; identity also caches every user here.
   for (const v of variants) await runFor(v, warmup);
-  // Rounds rotate the order (b-i-f-a, i-f-a-b, ...), so load that comes and goes on the
-  // machine falls on all three alike; each round's ratios compare runs taken back to back.
-  const results: Rounds = { baseline: [], identity: [], full: [], baselineAgain: [] };
+  // Rounds rotate the order (b-i-f-a-j, i-f-a-j-b, ...), so load that comes and goes on the
+  // machine falls on all builds alike; each round's ratios compare runs taken back to back.
+  const results = noRounds();
   for (let round = 0; round < latencyRounds; round++) {
     for (let k = 0; k < variants.length; k++) {
       const v = variants[(round + k) % variants.length]!;
@@ -345,7 +348,7 @@ if (parts.has('latency')) {
   }
   await Promise.all(variants.map((v) => gateways[v].stop()));
   report.push(
-    `### Latency, one build at a time (${rate} requests/s at even intervals, over up to ${connections} connections as ${userCount} users, ${warmup} s warm-up each, then ${duration} s x ${latencyRounds} rounds in rotating order; the baseline twice, in two processes, as a control)`,
+    `### Latency, one build at a time (${rate} requests/s at even intervals, over up to ${connections} connections as ${userCount} users, ${warmup} s warm-up each, then ${duration} s x ${latencyRounds} rounds in rotating order; the baseline and identity twice, each in two processes)`,
     '',
     'Each round runs every build back to back, alone on the core while it is measured, so its latency is its own; latencies are over every request of all rounds together. The CPU figures here come from rounds minutes apart, which the machine\'s own ups and downs move by up to half (the side-by-side measurement above is the one for CPU); they are kept as a second view.',
     '',
