@@ -66,6 +66,7 @@ function gcFigures(trace: string, fromMs: number, rate: number): GcFigures {
   const scavenges = [...trace.matchAll(/(\d+) ms: Scavenge [\d.]+ \([\d.]+\) -> ([\d.]+) \([\d.]+\) MB, pooled: [\d.]+ MB, ([\d.]+) \//g)]
     .map((m) => ({ at: Number(m[1]), after: Number(m[2]), pause: Number(m[3]) }))
     .filter((s) => s.at >= fromMs);
+  if (scavenges.length < 3) throw new Error(`only ${scavenges.length} scavenges to read: run longer (--seconds) or faster (--rate)`);
   const promoted = scavenges.slice(1).map((s, i) => s.after - scavenges[i]!.after).filter((d) => d >= 0);
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
   const span = (scavenges.at(-1)!.at - scavenges[0]!.at) / 1000;
