@@ -8,7 +8,7 @@
 //              limit and refused there;
 //   capped     long and tokens in turn: the most work a refused document can cost under the caps.
 // Each document starts with a different alias, so no cache ever answers for the gateway.
-//   node --import tsx bench/gateway/attack.ts '<config JSON>'
+//   node --import tsx bench/gateway/attack.ts '<config JSON>'   (config.windows: when to attack)
 //     -> {"sent": n, "refused": n (answered with a refusal), "closed": n (connection closed first), "other": n (served)}
 
 import { Agent, request } from 'node:http';
@@ -16,7 +16,8 @@ import { Agent, request } from 'node:http';
 interface AttackConfig {
   url: string;
   token: string;
-  durationSeconds: number;
+  /** When to attack: [from, to] in ms since the epoch, in order; the attacker waits in between. */
+  windows: [number, number][];
   /** Requests in flight at once (1: one attacker waiting for each answer). */
   connections: number;
   documents: 'oversized' | 'long' | 'tokens' | 'capped';
@@ -27,7 +28,6 @@ const agent = new Agent({ keepAlive: true, maxSockets: config.connections });
 const long = '__typename '.repeat(9_000);
 const manyTokens = 'a '.repeat(5_000);
 const shapes = { oversized: ['__typename '.repeat(50_000)], long: [long], tokens: [manyTokens], capped: [long, manyTokens] }[config.documents];
-const deadline = Date.now() + config.durationSeconds * 1000;
 let sent = 0;
 let refused = 0;
 let closed = 0;
@@ -59,7 +59,10 @@ function once(n: number): Promise<void> {
 }
 
 async function attacker(): Promise<void> {
-  while (Date.now() < deadline) await once(sent++);
+  for (const [from, to] of config.windows) {
+    if (Date.now() < from) await new Promise((r) => setTimeout(r, from - Date.now()));
+    while (Date.now() < to) await once(sent++);
+  }
 }
 
 await Promise.all(Array.from({ length: config.connections }, attacker));

@@ -3,6 +3,8 @@
 // share in bursts, which measures its own bursts more than the gateway. Latency is counted from
 // the moment a request was due, so a stalled gateway cannot hide requests it delayed.
 //   node --import tsx bench/gateway/paced-load.ts '<config JSON>'   -> {"p50": ms, "p99": ms, ...}
+// With `timeline`, every request also as [due (ms since the epoch), latency ms, 1 if it succeeded],
+// so a run that spans phases (the attack benchmark's) can be split by them afterwards.
 
 import { Agent, request } from 'node:http';
 
@@ -15,11 +17,17 @@ interface PacedConfig {
   durationSeconds: number;
   /** Connections at most; a request due while all are busy waits (and that wait counts). */
   connections: number;
+  /** When the first request is due, in ms since the epoch (default: at once). */
+  startAt?: number;
+  timeline?: boolean;
 }
 
 const config = JSON.parse(process.argv[2] ?? '{}') as PacedConfig;
 const agent = new Agent({ keepAlive: true, maxSockets: config.connections });
 const latencies: number[] = [];
+/** Flat triples: due (ms since the epoch), latency (ms), 1 when answered 2xx else 0. */
+const timeline: number[] = [];
+const epoch = (t: number) => Math.round((performance.timeOrigin + t) * 10) / 10;
 let non2xx = 0;
 let errors = 0;
 /** Why requests failed, by error code (ECONNRESET, ...), so a failure says what it was. */
@@ -34,8 +42,10 @@ function send(i: number, dueAt: number): Promise<void> {
     const req = request(config.url, { method: body ? 'POST' : 'GET', agent, headers }, (res) => {
       res.resume();
       res.on('end', () => {
-        if ((res.statusCode ?? 0) >= 300) non2xx++;
+        const ok = (res.statusCode ?? 0) < 300;
+        if (!ok) non2xx++;
         latencies.push(performance.now() - dueAt);
+        if (config.timeline) timeline.push(epoch(dueAt), Math.round((performance.now() - dueAt) * 100) / 100, ok ? 1 : 0);
         resolve();
       });
     });
@@ -43,6 +53,7 @@ function send(i: number, dueAt: number): Promise<void> {
       errors++;
       const code = error.code ?? error.message;
       errorCodes[code] = (errorCodes[code] ?? 0) + 1;
+      if (config.timeline) timeline.push(epoch(dueAt), Math.round((performance.now() - dueAt) * 100) / 100, 0);
       resolve();
     });
     req.end(body);
@@ -50,7 +61,7 @@ function send(i: number, dueAt: number): Promise<void> {
 }
 
 const total = Math.round(config.rate * config.durationSeconds);
-const start = performance.now() + 50;
+const start = config.startAt !== undefined ? config.startAt - performance.timeOrigin : performance.now() + 50;
 const inFlight: Promise<void>[] = [];
 for (let i = 0; i < total; i++) {
   const dueAt = start + (i * 1000) / config.rate;
@@ -70,5 +81,5 @@ for (const l of latencies) {
   histogram[bucket] = (histogram[bucket] ?? 0) + 1;
 }
 process.stdout.write(
-  JSON.stringify({ requestsPerSecond: latencies.length / elapsed, p50: at(0.5), p99: at(0.99), p999: at(0.999), total: latencies.length, non2xx, errors, errorCodes, timeouts: 0, histogram }) + '\n',
+  JSON.stringify({ requestsPerSecond: latencies.length / elapsed, p50: at(0.5), p99: at(0.99), p999: at(0.999), total: latencies.length, non2xx, errors, errorCodes, timeouts: 0, histogram, ...(config.timeline ? { timeline } : {}) }) + '\n',
 );

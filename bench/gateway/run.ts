@@ -86,6 +86,8 @@ interface Gateway {
   pid: number;
   child: ChildProcess;
   sample(): Promise<MemorySample>;
+  /** Garbage collections since the last call, as flat triples [start (epoch ms), pause ms, 1 if full]. */
+  collections(): Promise<number[]>;
   stop(): Promise<void>;
 }
 
@@ -141,6 +143,11 @@ async function startGatewayProcess(standIns: StandIns, variant: Variant, extra: 
     url: url!,
     pid: Number(pid),
     child,
+    collections: () =>
+      new Promise<number[]>((resolve) => {
+        child.once('message', (m) => resolve((m as { collections: number[] }).collections));
+        child.send('collections');
+      }),
     sample: () =>
       new Promise<MemorySample>((resolve) => {
         child.once('message', (m) => resolve(m as MemorySample));
@@ -226,6 +233,17 @@ function medianConfidence(xs: number[]): [number, number] {
   return [sorted[k]!, sorted[Math.min(n - 1, n - 1 - k)]!];
 }
 const ratio = (a: number, b: number) => (a / b).toFixed(3);
+/** Mulberry32: the same sequence every run, so a run's phase order can be repeated. */
+function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
 
 function machine(): string {
   const cpuModel = /model name\s*:\s*(.+)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpus()[0]?.model ?? 'unknown';
@@ -361,16 +379,22 @@ if (parts.has('latency')) {
 // 2. Under attack.
 if (parts.has('attack')) {
   type Attack = 'oversized' | 'capped';
-  type Phase = { legit: LoadResult; health: LoadResult; attack?: { sent: number; refused: number; closed: number; other: number } };
+  type Timed = LoadResult & { timeline: number[] };
   const legitRate = Math.round(rate / 2);
-  const phaseSeconds = duration * 3;
-  const pairs = 4;
+  // Many short phases in an order drawn at random, with the load running through all of them:
+  // the gateway's own full collections (one every 30 s or so at this rate, 100 to 300 ms each)
+  // come from the legitimate traffic and fall on either side by chance. Four long phases in
+  // strict alternation once put every one of them in the attack phases, since their period was
+  // close to a pair's, and blamed the attacker for them.
+  const phaseSeconds = duration;
+  const pairs = 16;
   const attackerToken = await standIns.sign('attacker');
   const scenarios: { label: string; documents: Attack; rateLimitPerUser?: number }[] = [
     ...(process.env.ATTACKS === 'capped' ? [] : [{ label: 'the 550 kB, 50,000-field document (body cap, 413 before reading); production settings', documents: 'oversized' as const }]),
     { label: 'the costliest refusals under the caps (99 kB read and refused for its length, 10 kB parsed to the token limit), production settings: the attacker\'s account reaches its per-second and per-minute limits', documents: 'capped' },
     { label: 'the same with per-user rate limits off: every request reaches the document limits (an attacker with unlimited accounts)', documents: 'capped', rateLimitPerUser: 0 },
   ];
+  const random = seededRandom(13);
   const rows: string[] = [];
   for (const scenario of scenarios) {
     const gw = await startGatewayProcess(
@@ -378,42 +402,66 @@ if (parts.has('attack')) {
       'full',
       scenario.rateLimitPerUser === undefined ? { rateLimitPerUser: 600, rateLimitBurstPerUser: 60 } : { rateLimitPerUser: scenario.rateLimitPerUser, rateLimitBurstPerUser: scenario.rateLimitPerUser },
     );
-    const phase = async (withAttacker: boolean): Promise<Phase> => {
-      const [legit, health, attack] = await Promise.all([
-        paced({ url: `${gw.url}/graphql`, query: QUERY, connections, rate: legitRate, durationSeconds: phaseSeconds, tokens }),
-        paced({ url: `${gw.url}/healthcheck`, connections: 2, rate: 20, durationSeconds: phaseSeconds, tokens: [] }),
-        withAttacker ? runJson<Phase['attack']>('attack.ts', { url: `${gw.url}/graphql`, token: attackerToken, durationSeconds: phaseSeconds, connections: 1, documents: scenario.documents }, true) : undefined,
-      ]);
-      if (attack && attack.other > 0) throw new Error(`attack requests not refused by a limit: ${JSON.stringify(attack)}`);
-      process.stderr.write(
-        `${scenario.documents}${scenario.rateLimitPerUser === 0 ? ' (no rate limit)' : ''} attack ${withAttacker ? 'on' : 'off'}: legit p99 ${legit.p99} ms${legit.non2xx + legit.errors ? ` (${legit.non2xx} non-2xx, errors ${JSON.stringify(legit.errorCodes)})` : ''}, health p99 ${health.p99} ms${attack ? `, ${attack.sent} attack requests` : ''}\n`,
-      );
-      return { legit, health, attack };
-    };
     // Enough requests for every user's rate-limit count to be read from memory, as in steady state.
     await paced({ url: `${gw.url}/graphql`, query: QUERY, connections, rate: legitRate, durationSeconds: warmup, tokens });
-    const off: Phase[] = [];
-    const on: Phase[] = [];
+    // Two seconds for the load's processes to start before the first phase.
+    const startAt = Date.now() + 2_000;
+    const phases: { from: number; to: number; attacked: boolean }[] = [];
     for (let i = 0; i < pairs; i++) {
-      off.push(await phase(false));
-      on.push(await phase(true));
+      const attackFirst = random() < 0.5;
+      for (const attacked of [attackFirst, !attackFirst]) {
+        const from = startAt + phases.length * phaseSeconds * 1000;
+        phases.push({ from, to: from + phaseSeconds * 1000, attacked });
+      }
     }
+    const total = phases.length * phaseSeconds;
+    await gw.collections();
+    const [legit, health, attack] = await Promise.all([
+      runJson<Timed>('paced-load.ts', { url: `${gw.url}/graphql`, query: QUERY, connections, rate: legitRate, durationSeconds: total, tokens, startAt, timeline: true }),
+      runJson<Timed>('paced-load.ts', { url: `${gw.url}/healthcheck`, connections: 2, rate: 20, durationSeconds: total, tokens: [], startAt, timeline: true }),
+      runJson<{ sent: number; refused: number; closed: number; other: number }>(
+        'attack.ts',
+        { url: `${gw.url}/graphql`, token: attackerToken, windows: phases.filter((p) => p.attacked).map((p) => [p.from, p.to]), connections: 1, documents: scenario.documents },
+        true,
+      ),
+    ]);
+    const collections = await gw.collections();
     await gw.stop();
-    // Each side's requests of all its phases as one distribution: a collection pause of the
-    // gateway lands in some phase of either side, and over all phases both see their share.
-    const merged = (xs: Phase[], pick: (p: Phase) => LoadResult, q: number) => mergedPercentile(xs.map(pick), q);
-    const failed = (xs: Phase[]) => xs.reduce((n, p) => n + p.legit.non2xx + p.legit.errors, 0);
-    const pairRatios = on.map((p, i) => p.legit.p99 / off[i]!.legit.p99);
+    if (attack.other > 0) throw new Error(`attack requests not refused by a limit: ${JSON.stringify(attack)}`);
+    const side = (attacked: boolean) => {
+      const windows = phases.filter((p) => p.attacked === attacked);
+      const within = (at: number) => windows.some((w) => at >= w.from && at < w.to);
+      const pick = (timeline: number[]) => {
+        const latencies: number[] = [];
+        let failed = 0;
+        for (let i = 0; i < timeline.length; i += 3) {
+          if (!within(timeline[i]!)) continue;
+          latencies.push(timeline[i + 1]!);
+          if (timeline[i + 2] === 0) failed++;
+        }
+        return { latencies: latencies.sort((a, b) => a - b), failed };
+      };
+      const full: number[] = [];
+      for (let i = 0; i < collections.length; i += 3) if (collections[i + 2] === 1 && within(collections[i]!)) full.push(collections[i + 1]!);
+      return { legit: pick(legit.timeline), health: pick(health.timeline), full };
+    };
+    const off = side(false);
+    const on = side(true);
+    const q = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] ?? NaN;
+    const fullCollections = (s: ReturnType<typeof side>) => (s.full.length ? `${s.full.length} (longest ${Math.max(...s.full).toFixed(0)} ms)` : '0');
+    process.stderr.write(
+      `${scenario.documents}${scenario.rateLimitPerUser === 0 ? ' (no rate limit)' : ''}: legit p99 ${q(off.legit.latencies, 0.99)} / ${q(on.legit.latencies, 0.99)} ms, health p99 ${q(off.health.latencies, 0.99)} / ${q(on.health.latencies, 0.99)} ms, full collections ${fullCollections(off)} / ${fullCollections(on)}, ${attack.sent} attack requests${legit.errors + legit.non2xx ? `, legit failures ${legit.non2xx} non-2xx, errors ${JSON.stringify(legit.errorCodes)}` : ''}\n`,
+    );
     rows.push(
-      `| ${scenario.label} | ${median(on.map((p) => p.attack!.sent / phaseSeconds)).toFixed(0)} | ${merged(off, (p) => p.legit, 0.5)} / ${merged(on, (p) => p.legit, 0.5)} | ${merged(off, (p) => p.legit, 0.99)} / ${merged(on, (p) => p.legit, 0.99)} | **${ratio(merged(on, (p) => p.legit, 0.99), merged(off, (p) => p.legit, 0.99))}** | ${Math.min(...pairRatios).toFixed(2)} to ${Math.max(...pairRatios).toFixed(2)} | ${failed(off)} / ${failed(on)} | ${merged(off, (p) => p.health, 0.99)} / **${merged(on, (p) => p.health, 0.99)}** |`,
+      `| ${scenario.label} | ${(attack.sent / (total / 2)).toFixed(0)} | ${q(off.legit.latencies, 0.5)} / ${q(on.legit.latencies, 0.5)} | ${q(off.legit.latencies, 0.99)} / ${q(on.legit.latencies, 0.99)} | **${ratio(q(on.legit.latencies, 0.99), q(off.legit.latencies, 0.99))}** | ${fullCollections(off)} / ${fullCollections(on)} | ${off.legit.failed} / ${on.legit.failed} | ${q(off.health.latencies, 0.99)} / **${q(on.health.latencies, 0.99)}** |`,
     );
   }
   report.push(
-    `### Under attack (identity + protections; ${legitRate} legitimate requests/s at even intervals from ${userCount} users, /healthcheck 20 times a second; ${pairs} alternating pairs of ${phaseSeconds} s phases without and with the attacker)`,
+    `### Under attack (identity + protections; ${legitRate} legitimate requests/s at even intervals from ${userCount} users, /healthcheck 20 times a second; ${pairs} pairs of ${phaseSeconds} s phases without and with the attacker, each pair's order drawn at random, the load running through all)`,
     '',
-    `One attacker: one connection with a valid token, sending as fast as it is answered (bench/gateway/attack.ts)${idlePriority ? ', at idle priority on the load\'s core (it takes the cycles the users and stand-ins leave, never theirs)' : ' (chrt missing: at normal priority, so its own CPU delays the users on its core)'}; every attack request refused. Latencies in ms over all phases of a side together; the range is that of the single pairs' p99 ratios.`,
+    `One attacker: one connection with a valid token, sending as fast as it is answered (bench/gateway/attack.ts)${idlePriority ? ', at idle priority on the load\'s core (it takes the cycles the users and stand-ins leave, never theirs)' : ' (chrt missing: at normal priority, so its own CPU delays the users on its core)'}; every attack request refused. Latencies in ms over all phases of a side, each request counted in the phase it was due in; the gateway's full collections counted the same way.`,
     '',
-    '| attacker sends | attack requests/s | legit p50 without / with | legit p99 without / with | legit p99 with / without (target <= 1.5) | single pairs | legit requests failed without / with | /healthcheck p99 without / with (target <= 50 with) |',
+    '| attacker sends | attack requests/s | legit p50 without / with | legit p99 without / with | legit p99 with / without (target <= 1.5) | full collections without / with | legit requests failed without / with | /healthcheck p99 without / with (target <= 50 with) |',
     '|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
