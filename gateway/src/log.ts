@@ -2,7 +2,7 @@
 // entry's level and text, everything else lands in jsonPayload. The same Logger is handed to
 // Hive Gateway, so its own logs come out in this shape too.
 
-import { Logger, type Attributes, type LogLevel, type LogWriter } from '@graphql-hive/gateway';
+import { Logger, type Attributes, type LogLevel, type LogWriter } from '@graphql-hive/logger';
 import { traceLogFields } from './trace-context.ts';
 
 const SEVERITY: Record<LogLevel, string> = {

@@ -7,7 +7,9 @@
 // context), then the rate limits (they charge the caller identity found), then the limits on the
 // document, the internal fields, and the hints removed from errors last.
 
-import { createGatewayRuntime, type GatewayConfigSupergraph, type GatewayPlugin, type GatewayRuntime, type Logger } from '@graphql-hive/gateway';
+// Values from the runtime package, never from @graphql-hive/gateway: that is Hive's command line,
+// which loads its 22 MB Laboratory and every cache and transport (test/gateway/runtime-footprint).
+import { createGatewayRuntime, type GatewayConfigSupergraph, type GatewayPlugin, type GatewayRuntime, type Logger } from '@graphql-hive/gateway-runtime';
 import { useHiddenSuggestions } from './hidden-suggestions.ts';
 import type { IdentityServices } from './identity-services.ts';
 import { useGatewayIdentity, type SignedInRequests } from './identity-plugin.ts';

@@ -10,7 +10,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
 import { GraphQLError, type ExecutionArgs } from 'graphql';
-import { getGraphQLWSOptions, type GatewayRuntime } from '@graphql-hive/gateway';
+import { getGraphQLWSOptions, type GatewayRuntime } from '@graphql-hive/gateway-runtime';
 import { AMBIGUOUS, RequestRefusedError, type Authenticator, type OperationRequest, type Refusal } from './authenticate.ts';
 import { authorizationHeader, websocketIdentity, type IdentityCarrier, type SignedInRequests } from './identity-plugin.ts';
 
