@@ -428,9 +428,10 @@ if (parts.has('attack')) {
     const collections = await gw.collections();
     await gw.stop();
     if (attack.other > 0) throw new Error(`attack requests not refused by a limit: ${JSON.stringify(attack)}`);
+    // The phases follow each other without a gap, so a moment's phase is its index.
+    const attackedAt = (at: number): boolean | undefined => phases[Math.floor((at - startAt) / (phaseSeconds * 1000))]?.attacked;
     const side = (attacked: boolean) => {
-      const windows = phases.filter((p) => p.attacked === attacked);
-      const within = (at: number) => windows.some((w) => at >= w.from && at < w.to);
+      const within = (at: number) => attackedAt(at) === attacked;
       const pick = (timeline: number[]) => {
         const latencies: number[] = [];
         let failed = 0;
