@@ -2,8 +2,8 @@
 // - operations per batch, as soon as the body is parsed (each operation is parsed and validated
 //   on its own, so every other limit is multiplied by the batch size);
 // - characters of a document, before it is parsed: the runtime keeps up to 1,024 parsed
-//   documents (and refused ones) keyed by their text, so this bounds that memory too; comments,
-//   which no token limit counts, count here;
+//   documents keyed by their text (never one that failed to parse: see afterParse), so this
+//   bounds that memory too; comments, which no token limit counts, count here;
 // - lexical tokens, while parsing (graphql-js's own maxLexicalTokens stops the parser at the
 //   limit; GraphQL Armor's counting parser does the same through a Proxy that allocates on every
 //   token, which under a flood of refused documents showed as garbage-collection pauses);
@@ -17,7 +17,7 @@ import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
-import { GraphQLError, Kind, OperationTypeNode, parse, validate, type DocumentNode, type ParseOptions, type Source, type ValidationRule } from 'graphql';
+import { GraphQLError, parse, validate, type DocumentNode, type ParseOptions, type Source, type ValidationRule } from 'graphql';
 import type { GatewayPlugin } from '@graphql-hive/gateway';
 import type { IdentityCarrier } from './identity-plugin.ts';
 import { IDENTITY } from './identity-plugin.ts';
@@ -46,33 +46,6 @@ const CLIENT_MESSAGES: Record<Exclude<Limit, 'internal_field' | 'rate_user' | 'r
   directives: 'The operation uses too many directives.',
   cost: 'The operation asks for too much at once: split it.',
 };
-
-/**
- * What parsing a document over the token limit returns: a stand-in document (one operation
- * selecting __typename, under the name the request asks for, so the runtime's checks between
- * parsing and validation accept it) that carries the refusal to validation, where it is
- * answered. Returned rather than thrown: the runtime caches parse errors and would answer a
- * repeated document without asking this plugin, so the refusal would go uncounted, while a
- * cached document comes back through this plugin every time.
- */
-const REFUSED = Symbol('refused by the token limit');
-type RefusedDocument = DocumentNode & { [REFUSED]: { detail: string; text: string; operationName: string | undefined } };
-
-function refusedDocument(refusal: RefusedDocument[typeof REFUSED]): RefusedDocument {
-  const name = refusal.operationName;
-  return {
-    kind: Kind.DOCUMENT,
-    definitions: [
-      {
-        kind: Kind.OPERATION_DEFINITION,
-        operation: OperationTypeNode.QUERY,
-        ...(name ? { name: { kind: Kind.NAME, value: name } } : {}),
-        selectionSet: { kind: Kind.SELECTION_SET, selections: [{ kind: Kind.FIELD, name: { kind: Kind.NAME, value: '__typename' } }] },
-      },
-    ],
-    [REFUSED]: refusal,
-  };
-}
 
 /** A refusal found in the pre-validation pass, before it is turned into the client's error. */
 interface Exceeded {
@@ -125,14 +98,28 @@ export function useOperationLimits(limits: OperationLimits, refusals: Refusals):
       }
     },
   };
-  const afterParse = ({ result, replaceParseResult, context }: { result: unknown; replaceParseResult: (document: DocumentNode) => void; context: unknown }) => {
-    const operationName = (context as { params?: { operationName?: string | null } }).params?.operationName ?? undefined;
+  // A document that fails to parse leaves through an error thrown here, before the runtime's
+  // parse cache (the hook after this one) can keep it: that cache holds 1,024 documents, failed
+  // ones too, keyed by their text, so a flood of distinct failing documents kept each one for the
+  // next thousand requests, long enough to be copied into the old generation, whose collections
+  // then held the event loop (bench/gateway/RESULTS.md). A repeated failing document is parsed
+  // again, up to the token limit, and refused and counted again.
+  const afterParse = ({ result, context }: { result: unknown; context: unknown }) => {
     if (result instanceof TokenLimitExceeded) {
-      replaceParseResult(refusedDocument({ detail: result.detail, text: result.text, operationName }));
-    } else if (result !== null && typeof result === 'object' && REFUSED in result) {
-      const refused = (result as RefusedDocument)[REFUSED];
-      // From the runtime's cache, asked for under another operation name this time.
-      if (refused.operationName !== operationName) replaceParseResult(refusedDocument({ ...refused, operationName }));
+      const identity = (context as IdentityCarrier)[IDENTITY];
+      throw refusals.refuse('tokens', message('tokens', result.detail), { detail: result.detail, identity, document: result.text });
+    }
+    if (result instanceof Error) {
+      // Over HTTP the runtime's next hook would give a parse error its code and the status
+      // GraphQL over HTTP asks for; thrown here, it does not run.
+      if (result instanceof GraphQLError && (context as { request?: unknown }).request) {
+        const extensions = result.extensions as Record<string, unknown> & { http?: Record<string, unknown> };
+        extensions.code ||= 'GRAPHQL_PARSE_FAILED';
+        const http = (extensions.http ||= {});
+        http['spec'] ||= true;
+        http['status'] ||= 400;
+      }
+      throw result;
     }
   };
 
@@ -153,12 +140,6 @@ export function useOperationLimits(limits: OperationLimits, refusals: Refusals):
 
     onValidate({ params, setResult, context }) {
       const document = params.documentAST;
-      const tooManyTokens = (document as Partial<RefusedDocument>)[REFUSED];
-      if (tooManyTokens) {
-        const { detail, text } = tooManyTokens;
-        setResult([refusals.refuse('tokens', message('tokens', detail), { detail, identity: (context as IdentityCarrier)[IDENTITY], document: text })]);
-        return;
-      }
       let exceeded = verdicts.get(document);
       if (exceeded === undefined) {
         exceeded = [];

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import { TestStack, bearer, metricValue, postGraphQL, startTestGateway, type GraphQLResponse, type TestGateway } from './support/gateway.ts';
+import { stringsHolding } from './support/heap.ts';
 import { rawHttp } from './support/raw-http.ts';
 import { byHash, hashOf, writeManifest } from './support/trusted-documents.ts';
 import { graphqlOverWebSocket } from './support/websocket.ts';
@@ -134,6 +135,28 @@ describe('document limits', () => {
       const res = await postGraphQL(gateway.graphqlUrl, { query: named, operationName }, bearer(token));
       assert.equal(codeOf(res), 'MAX_TOKENS_EXCEEDED', `${operationName}: ${JSON.stringify(res.body).slice(0, 200)}`);
     }
+    await assertStillServes();
+  });
+
+  test('documents that fail to parse are not kept: a flood of distinct ones leaves nothing behind', async () => {
+    // The runtime caches documents by their text; failed ones it kept for the next thousand
+    // requests, so each of a flood lived long enough to be copied into the old generation.
+    const mark = `kept${randomUUID().replaceAll('-', '')}`;
+    const sent = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        // Over the token limit (the marker lies past it), or cut short: a syntax error whose
+        // message does not repeat the document.
+        postGraphQL(gateway.graphqlUrl, { query: i % 2 ? `{ ${'a '.repeat(5_000)}${mark}x${i} }` : `{ me(note: "${mark}x${i}") { internalId ` }, bearer(token)).then(codeOf),
+      ),
+    );
+    assert.deepEqual(new Set(sent), new Set(['MAX_TOKENS_EXCEEDED', 'GRAPHQL_PARSE_FAILED']));
+    // A syntax error still gets the status GraphQL over HTTP asks for.
+    const strict = await postGraphQL(gateway.graphqlUrl, { query: '{ me { internalId ' }, { ...bearer(token), accept: 'application/graphql-response+json' });
+    assert.equal(strict.status, 400, JSON.stringify(strict.body));
+    assert.equal(await stringsHolding(mark), 0, 'no failed document is still held after a collection');
+    // A document that parses is kept, as before: the same check sees it.
+    await postGraphQL(gateway.graphqlUrl, { query: `{ me { internalId } } # ${mark}` }, bearer(token));
+    assert.ok((await stringsHolding(mark)) > 0, 'the check finds a document the runtime keeps');
     await assertStillServes();
   });
 
