@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import semver from 'semver';
+import { imageNodeArguments } from '../gateway/node-arguments.ts';
 import { repoRoot } from './helpers/process.ts';
 import { loadWorkflows } from './workflows/helpers.ts';
 
@@ -97,4 +98,14 @@ test('the image starts Node.js with options the pinned version accepts, and load
   });
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stderr, '', `NODE_OPTIONS="${nodeOptions}"`);
+});
+
+test("the gateway image's node arguments are ones the pinned Node accepts, V8's flags included", () => {
+  // A misspelt or retired flag stops node before the gateway starts: the new revision would
+  // never become ready.
+  const args = imageNodeArguments(repoRoot);
+  assert.ok(args.length > 0, 'the image passes node arguments (NODE_OPTIONS and the CMD flags)');
+  const r = spawnSync(process.execPath, [...args, '-e', 'process.stdout.write(process.version)'], { cwd: repoRoot, encoding: 'utf8' });
+  assert.equal(r.status, 0, `node ${args.join(' ')} refused: ${r.stderr}`);
+  assert.equal(semver.major(r.stdout), major, 'the tests run on the major the image runs');
 });

@@ -25,6 +25,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { buildGateway } from '../../gateway/build.ts';
+import { imageNodeArguments } from '../../gateway/node-arguments.ts';
 import { identityCodeMicroseconds } from './identity-code.ts';
 import { startStandIns, type StandIns } from './stand-ins.ts';
 
@@ -69,7 +70,9 @@ const onCore = (core: number, command: string[]): [string, string[]] => (pinned 
 const idlePriority = spawnSync('chrt', ['--idle', '0', 'true'], { stdio: 'ignore' }).status === 0;
 const atIdlePriority = (command: string[]): string[] => (idlePriority ? ['chrt', '--idle', '0', ...command] : command);
 
-// The gateway as production runs it: the compiled bundle on plain node, no TypeScript loader.
+// The gateway as production runs it: the compiled bundle on plain node, no TypeScript loader,
+// with the image's node arguments. GATEWAY_NODE_FLAGS adds more, to try one against a run without.
+const gatewayNodeArguments = [...imageNodeArguments(root), ...(process.env.GATEWAY_NODE_FLAGS ?? '').split(' ').filter(Boolean)];
 const buildDir = join(root, 'node_modules', '.cache', 'bench-gateway');
 mkdirSync(buildDir, { recursive: true });
 const gatewayBundle = join(buildDir, 'gateway-process.mjs');
@@ -125,7 +128,7 @@ function tsx(script: string, scriptArgs: string[], idle = false): ChildProcess {
 async function startGatewayProcess(standIns: StandIns, variant: Variant, extra: Record<string, unknown> = {}): Promise<Gateway> {
   // Rate limits that legitimate traffic never reaches: the code runs, nobody is refused.
   const options = { supabaseUrl: standIns.supabaseUrl, usersServiceUrl: standIns.usersUrl, supergraph: standIns.supergraphPath, port: 0, rateLimitPerUser: 1_000_000, rateLimitBurstPerUser: 100_000, ...extra };
-  const [file, rest] = onCore(0, [process.execPath, '--expose-gc', '--enable-source-maps', '--no-webstorage', gatewayBundle, JSON.stringify(options), ...VARIANT_FLAGS[variant]]);
+  const [file, rest] = onCore(0, [process.execPath, '--expose-gc', ...gatewayNodeArguments, gatewayBundle, JSON.stringify(options), ...VARIANT_FLAGS[variant]]);
   const child = spawn(file, rest, { cwd: root, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   gatewayChildren.add(child);
   child.once('exit', () => gatewayChildren.delete(child));
@@ -256,7 +259,8 @@ const standIns = await startStandIns();
 let baselineCpuMsPerRequest: number | undefined;
 const report: string[] = [
   `Machine: ${machine()}; gateway pinned to core 0, load on core 1: ${pinned ? 'yes' : 'no (taskset or a second core missing)'}`,
-  `Command: node --import tsx bench/gateway/run.ts ${process.argv.slice(2).join(' ')}`.trim(),
+  `Command: ${process.env.GATEWAY_NODE_FLAGS ? `GATEWAY_NODE_FLAGS="${process.env.GATEWAY_NODE_FLAGS}" ` : ''}node --import tsx bench/gateway/run.ts ${process.argv.slice(2).join(' ')}`.trim(),
+  `Gateway processes: node --expose-gc ${gatewayNodeArguments.join(' ')} (the image's arguments${process.env.GATEWAY_NODE_FLAGS ? ' and GATEWAY_NODE_FLAGS' : ''})`,
   `Load average (1/5/15 min) at the start: ${loadAverage()}`,
   '',
 ];
