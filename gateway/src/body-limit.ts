@@ -20,7 +20,7 @@ const NO_BODY = new Set(['GET', 'HEAD', 'OPTIONS']);
  * 'refused' when it answered 413 itself; 'continue' when the request may go on (a chunked body
  * then already read, and handed on as `req.body`, which the runtime's Node adapter reads first).
  */
-export function limitRequestBody(req: IncomingMessage, res: ServerResponse, limit: BodyLimit): 'continue' | 'refused' | Promise<'continue' | 'refused'> {
+export function limitRequestBody(req: IncomingMessage, res: ServerResponse, limit: BodyLimit): BodyOutcome {
   if (NO_BODY.has(req.method ?? 'GET')) return 'continue';
   const declared = req.headers['content-length'];
   if (declared !== undefined) {
@@ -68,3 +68,11 @@ function refuse(req: IncomingMessage, res: ServerResponse, limit: BodyLimit, det
 }
 
 const LINGER_MS = 1_000;
+
+export type BodyOutcome = 'continue' | 'refused' | Promise<'continue' | 'refused'>;
+
+/** Runs `next` once a body step lets the request go on, at once when it already has. */
+export function afterBody(outcome: BodyOutcome, next: () => void): void {
+  if (outcome === 'continue') next();
+  else if (outcome !== 'refused') void outcome.then((settled) => void (settled === 'continue' && next()));
+}

@@ -28,6 +28,8 @@ export interface IdentityServices {
   authenticator: Authenticator;
   /** The Supabase id behind an Authorization value whose token was verified before; no I/O. */
   knownSubject(authorization: string): string | undefined;
+  /** Whether an Authorization value carries a token verified before, not counted as a cache hit. */
+  verifiedBefore(authorization: string): boolean;
   legacyHs256: boolean;
   close(): Promise<void>;
 }
@@ -103,6 +105,10 @@ export function createIdentityServices(options: GatewayOptions, publicDocuments:
     knownSubject(authorization) {
       const token = bearerToken(authorization);
       return typeof token === 'string' ? verifier.cached(token)?.sub : undefined;
+    },
+    verifiedBefore(authorization) {
+      const token = bearerToken(authorization);
+      return typeof token === 'string' && verifier.verifiedBefore(token);
     },
     legacyHs256: legacySecret !== undefined,
     close: async () => {

@@ -5,7 +5,7 @@
 
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { limitRequestBody } from './body-limit.ts';
+import { afterBody, limitRequestBody } from './body-limit.ts';
 import { problemsWith, redactUrl } from './config.ts';
 import { answerOperationalRequest, applySecurityHeaders, type Readiness } from './http-responses.ts';
 import { createIdentityServices } from './identity-services.ts';
@@ -15,6 +15,7 @@ import { createLogger } from './log.ts';
 import { createMetricsServer } from './metrics-server.ts';
 import { createMetrics, type GatewayMetrics } from './metrics.ts';
 import { DEFAULTS, isProduction, type GatewayOptions } from './options.ts';
+import { parseBodyFirst, whoseBodyFirst } from './parsed-body.ts';
 import { createProtections } from './protections.ts';
 import { createRefusals } from './refusals.ts';
 import { createRuntime, GRAPHQL_PATH } from './runtime.ts';
@@ -79,6 +80,7 @@ export async function startGateway(options: GatewayOptions, internals: GatewayIn
     knownSubject: identity?.knownSubject,
   });
   const { limits, maxRequestBytes, overLimit, bodyLimit } = protections;
+  const readBodyFirst = whoseBodyFirst(identity, protections.enabled);
   const runtime = createRuntime({
     options,
     production,
@@ -136,11 +138,9 @@ export async function startGateway(options: GatewayOptions, internals: GatewayIn
     if (draining) res.setHeader('connection', 'close');
     if (answerOperationalRequest(req, res, endpoints)) return;
     if (overLimit?.(req, res)) return;
-    const body = bodyLimit ? limitRequestBody(req, res, bodyLimit) : 'continue';
     const trace = parseTraceparent(req.headers.traceparent);
     const serve = () => void (trace ? requestTrace.run(trace, () => runtime(req, res)) : runtime(req, res));
-    if (body === 'continue') serve();
-    else if (body !== 'refused') void body.then((outcome) => void (outcome === 'continue' && serve()));
+    afterBody(bodyLimit ? limitRequestBody(req, res, bodyLimit) : 'continue', () => afterBody(parseBodyFirst(req, readBodyFirst), serve));
   });
   const webSockets = attachWebSocketEndpoint(server, runtime, {
     path: GRAPHQL_PATH,

@@ -60,6 +60,8 @@ export interface TokenVerifier {
   verify(token: string): Promise<VerifiedToken>;
   /** The token's verified claims if it was verified before and has not expired, without any I/O. */
   cached(token: string): VerifiedToken | undefined;
+  /** The same question, not counted as a cache hit: asked before the runtime verifies the token. */
+  verifiedBefore(token: string): boolean;
 }
 
 const ASYMMETRIC_ALGORITHMS = ['ES256', 'RS256'];
@@ -125,6 +127,10 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       // Only byte-identical tokens that passed every check before can match the hash.
       if (token.length > options.maxTokenBytes) return undefined;
       return fromCache(hash('sha256', token, 'base64url'));
+    },
+
+    verifiedBefore(token) {
+      return token.length <= options.maxTokenBytes && cache.get(hash('sha256', token, 'base64url')) !== undefined;
     },
 
     async verify(token: string): Promise<VerifiedToken> {
