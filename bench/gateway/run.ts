@@ -17,6 +17,7 @@
 //
 //   node --import tsx bench/gateway/run.ts [--rounds 40] [--side-by-side-rate 300] [--latency-rounds 10] [--duration 5] [--warmup 20] [--rate 500]
 //     [--connections 50] [--users 50] [--burst 500] [--tokens 100000] [--only throughput,latency,attack,burst,memory,code]
+//     [--attacks oversized,limited,unlimited]   (which attacks `attack` runs; all by default)
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
@@ -43,6 +44,7 @@ const { values: args } = parseArgs({
     burst: { type: 'string', default: '500' },
     tokens: { type: 'string', default: '100000' },
     only: { type: 'string' },
+    attacks: { type: 'string', default: 'oversized,limited,unlimited' },
   },
 });
 const parts = new Set((args.only ?? 'throughput,latency,attack,burst,memory,code').split(','));
@@ -393,10 +395,11 @@ if (parts.has('attack')) {
   const phaseSeconds = duration;
   const pairs = 16;
   const attackerToken = await standIns.sign('attacker');
+  const chosen = new Set(String(args.attacks).split(','));
   const scenarios: { label: string; documents: Attack; rateLimitPerUser?: number }[] = [
-    ...(process.env.ATTACKS === 'capped' ? [] : [{ label: 'the 550 kB, 50,000-field document (body cap, 413 before reading); production settings', documents: 'oversized' as const }]),
-    { label: 'the costliest refusals under the caps (99 kB read and refused for its length, 10 kB parsed to the token limit), production settings: the attacker\'s account reaches its per-second and per-minute limits', documents: 'capped' },
-    { label: 'the same with per-user rate limits off: every request reaches the document limits (an attacker with unlimited accounts)', documents: 'capped', rateLimitPerUser: 0 },
+    ...(chosen.has('oversized') ? [{ label: 'the 550 kB, 50,000-field document (body cap, 413 before reading); production settings', documents: 'oversized' as const }] : []),
+    ...(chosen.has('limited') ? [{ label: 'the costliest refusals under the caps (99 kB read and refused for its length, 10 kB parsed to the token limit), production settings: the attacker\'s account reaches its per-second and per-minute limits', documents: 'capped' as const }] : []),
+    ...(chosen.has('unlimited') ? [{ label: 'the same with per-user rate limits off: every request reaches the document limits (an attacker with unlimited accounts)', documents: 'capped' as const, rateLimitPerUser: 0 }] : []),
   ];
   const random = seededRandom(13);
   const rows: string[] = [];
