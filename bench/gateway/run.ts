@@ -20,7 +20,7 @@
 //     [--attacks oversized,limited,unlimited]   (which attacks `attack` runs; all by default)
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -73,7 +73,9 @@ const idlePriority = spawnSync('chrt', ['--idle', '0', 'true'], { stdio: 'ignore
 const atIdlePriority = (command: string[]): string[] => (idlePriority ? ['chrt', '--idle', '0', ...command] : command);
 
 // The gateway as production runs it: the compiled bundle on plain node, no TypeScript loader,
-// with the image's node arguments. GATEWAY_NODE_FLAGS adds more, to try one against a run without.
+// with the image's node arguments. GATEWAY_NODE_FLAGS adds more, to try one against a run without;
+// GATEWAY_STDOUT names a file the gateway processes' standard output is appended to, where V8's
+// --trace-gc flags write.
 const gatewayNodeArguments = [...imageNodeArguments(root), ...(process.env.GATEWAY_NODE_FLAGS ?? '').split(' ').filter(Boolean)];
 const buildDir = join(root, 'node_modules', '.cache', 'bench-gateway');
 mkdirSync(buildDir, { recursive: true });
@@ -133,6 +135,7 @@ async function startGatewayProcess(standIns: StandIns, variant: Variant, extra: 
   const [file, rest] = onCore(0, [process.execPath, '--expose-gc', ...gatewayNodeArguments, gatewayBundle, JSON.stringify(options), ...VARIANT_FLAGS[variant]]);
   const child = spawn(file, rest, { cwd: root, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   gatewayChildren.add(child);
+  if (process.env.GATEWAY_STDOUT) child.stdout!.on('data', (d: Buffer) => appendFileSync(process.env.GATEWAY_STDOUT!, d));
   child.once('exit', () => gatewayChildren.delete(child));
   const line = await new Promise<string>((resolve, reject) => {
     let out = '';
