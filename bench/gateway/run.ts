@@ -18,6 +18,7 @@
 //   node --import tsx bench/gateway/run.ts [--rounds 40] [--side-by-side-rate 300] [--latency-rounds 10] [--duration 5] [--warmup 20] [--rate 500]
 //     [--connections 50] [--users 50] [--burst 500] [--tokens 100000] [--only throughput,latency,attack,burst,memory,code]
 //     [--attacks oversized,limited,unlimited]   (which attacks `attack` runs; all by default)
+//   GATEWAY_NODE_FLAGS="..." adds node flags to every gateway process; GATEWAY_STDOUT=<file> keeps their output.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { appendFileSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
@@ -48,6 +49,13 @@ const { values: args } = parseArgs({
   },
 });
 const parts = new Set((args.only ?? 'throughput,latency,attack,burst,memory,code').split(','));
+const ATTACK_NAMES = ['oversized', 'limited', 'unlimited'];
+const chosen = new Set(String(args.attacks).split(','));
+const unknownAttacks = [...chosen].filter((name) => !ATTACK_NAMES.includes(name));
+if (unknownAttacks.length > 0) {
+  process.stderr.write(`--attacks: unknown ${unknownAttacks.join(', ')}; choose from ${ATTACK_NAMES.join(', ')}\n`);
+  process.exit(2);
+}
 const rounds = Number(args.rounds);
 const latencyRounds = Number(args['latency-rounds']);
 const sideBySideRate = Number(args['side-by-side-rate']);
@@ -398,7 +406,6 @@ if (parts.has('attack')) {
   const phaseSeconds = duration;
   const pairs = 16;
   const attackerToken = await standIns.sign('attacker');
-  const chosen = new Set(String(args.attacks).split(','));
   const scenarios: { label: string; documents: Attack; rateLimitPerUser?: number }[] = [
     ...(chosen.has('oversized') ? [{ label: 'the 550 kB, 50,000-field document (body cap, 413 before reading); production settings', documents: 'oversized' as const }] : []),
     ...(chosen.has('limited') ? [{ label: 'the costliest refusals under the caps (99 kB read and refused for its length, 10 kB parsed to the token limit), production settings: the attacker\'s account reaches its per-second and per-minute limits', documents: 'capped' as const }] : []),

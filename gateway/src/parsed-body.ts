@@ -20,7 +20,7 @@ type WithBody = IncomingMessage & { body?: unknown };
 /** Whose body may be read before the runtime runs. */
 export function whoseBodyFirst(identity: Pick<IdentityServices, 'verifiedBefore'> | undefined, protections: boolean): (req: IncomingMessage) => boolean {
   if (!identity) return () => !protections;
-  // A hash of the token and a cache lookup, which identity pays again when it verifies it.
+  // A hash of the token (kept for identity's own check that follows) and a cache lookup.
   return (req) => req.headers.authorization !== undefined && identity.verifiedBefore(req.headers.authorization);
 }
 

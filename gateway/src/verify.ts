@@ -114,6 +114,18 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     return { sub: payload.sub, exp: payload.exp, ...(typeof payload.iat === 'number' && Number.isFinite(payload.iat) ? { iat: payload.iat } : {}) };
   }
 
+  // The HTTP server asks whether a request's token was verified before (to read its body first),
+  // then identity verifies the same token: the last key is kept so it is hashed once.
+  let lastToken = '';
+  let lastKey = '';
+  function keyOf(token: string): string {
+    if (token !== lastToken) {
+      lastKey = hash('sha256', token, 'base64url');
+      lastToken = token;
+    }
+    return lastKey;
+  }
+
   function fromCache(key: string): VerifiedToken | undefined {
     // The entry expires with the token (see verify), so what the cache returns is unexpired.
     const cached = cache.get(key);
@@ -126,17 +138,17 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     cached(token) {
       // Only byte-identical tokens that passed every check before can match the hash.
       if (token.length > options.maxTokenBytes) return undefined;
-      return fromCache(hash('sha256', token, 'base64url'));
+      return fromCache(keyOf(token));
     },
 
     verifiedBefore(token) {
-      return token.length <= options.maxTokenBytes && cache.get(hash('sha256', token, 'base64url')) !== undefined;
+      return token.length <= options.maxTokenBytes && cache.get(keyOf(token)) !== undefined;
     },
 
     async verify(token: string): Promise<VerifiedToken> {
       if (token.length > options.maxTokenBytes) throw new TokenRejectedError('token_too_large');
       if (!COMPACT_JWS.test(token)) throw new TokenRejectedError('malformed');
-      const key = hash('sha256', token, 'base64url');
+      const key = keyOf(token);
       const cached = fromCache(key);
       if (cached !== undefined) return cached;
       cacheMiss.inc();

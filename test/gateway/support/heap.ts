@@ -11,7 +11,7 @@ export async function stringsHolding(text: string): Promise<number> {
     const seen = carry + (chunk as Buffer).toString('latin1');
     for (let at = seen.indexOf(text); at !== -1; at = seen.indexOf(text, at + text.length)) found++;
     // Keep the tail that could hold the start of a match split across chunks, and no more.
-    carry = seen.slice(-(text.length - 1));
+    carry = text.length > 1 ? seen.slice(-(text.length - 1)) : '';
   }
   return found;
 }
