@@ -78,6 +78,14 @@ const FREE = new Set([
   'google_pubsub_topic_iam_member',
   // Databases are part of their instance's price.
   'google_sql_database',
+  // The front door's parts other than its forwarding rules and Cloud Armor policy, priced below.
+  'google_compute_region_network_endpoint_group',
+  'google_compute_backend_service',
+  'google_compute_url_map',
+  'google_compute_managed_ssl_certificate',
+  'google_compute_ssl_policy',
+  'google_compute_target_https_proxy',
+  'google_compute_target_http_proxy',
 ]);
 
 export function loadPriceTable(file = join(repoRoot, PRICE_TABLE)): PriceTable {
@@ -189,8 +197,16 @@ export function estimateMonthlyCost(plan: PlanJson, table: PriceTable): Estimate
       case 'google_storage_bucket':
         items.push({ item: r.address, monthly: use('state_gb') * price('gcs_standard_gb_month'), basis: `${use('state_gb')} GB of state and its versions` });
         break;
+      case 'google_compute_security_policy': {
+        // Every request through the load balancer is evaluated by the policy.
+        const rules = Array.isArray(after.rule) ? after.rule.length : 1;
+        const monthly = price('armor_policy_month') + rules * price('armor_rule_month') + (use('requests_per_month') / 1e6) * price('armor_million_requests');
+        items.push({ item: r.address, monthly, basis: `Cloud Armor: one policy, ${rules} rule(s), ${use('requests_per_month')} requests` });
+        break;
+      }
       case 'google_secret_manager_secret':
       case 'google_artifact_registry_repository':
+      case 'google_compute_global_forwarding_rule':
         break; // priced below, from the counts
       default:
         if (!FREE.has(r.type)) unpriced.add(r.type);
@@ -219,6 +235,19 @@ export function estimateMonthlyCost(plan: PlanJson, table: PriceTable): Estimate
     const spans = use('requests_per_month') * ratio * use('spans_per_traced_request');
     const monthly = Math.max(0, spans / 1e6 - price('cloud_trace_free_million_spans')) * price('cloud_trace_million_spans');
     items.push({ item: `Cloud Trace spans (${String(r.change.after!['name'])})`, monthly, basis: `${use('requests_per_month')} requests x ${ratio} sampled x ${use('spans_per_traced_request')} spans, ${price('cloud_trace_free_million_spans')} million free` });
+  }
+
+  // The load balancer: its first five forwarding rules cost one hourly price together, and every
+  // request's bytes are processed once.
+  const forwardingRules = planned.filter((r) => r.type === 'google_compute_global_forwarding_rule').length;
+  if (forwardingRules > 0) {
+    const hourly = price('lb_first_five_forwarding_rules_hour') + Math.max(0, forwardingRules - 5) * price('lb_forwarding_rule_hour_after_five');
+    const gb = (use('requests_per_month') * use('kb_per_request')) / 1e6;
+    items.push({
+      item: `Load balancer (${forwardingRules} forwarding rule(s))`,
+      monthly: hourly * table.hours_per_month + gb * price('lb_data_processed_gb'),
+      basis: `${table.hours_per_month} h x $${hourly}/h, ${gb} GB processed; its address is free while a forwarding rule holds it`,
+    });
   }
 
   const secrets = planned.filter((r) => r.type === 'google_secret_manager_secret').length;

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { estimateMonthlyCost, formatEstimate, loadPriceTable, type PlanJson } from '../../scripts/lib/cost.ts';
+import { toPlanJson } from './plan-json.ts';
+import { DEPLOY_VARS, renderProduction, tfvarsWith } from './production.ts';
 import { PLAN_FIXTURE, recordedPlan } from './record-plan.ts';
 
 const plan = JSON.parse(readFileSync(PLAN_FIXTURE, 'utf8')) as PlanJson;
@@ -55,4 +57,18 @@ test('a price table without a price the plan needs says which one', () => {
   const broken = structuredClone(table);
   delete broken.prices.memorystore_basic_gb_hour;
   assert.throws(() => estimateMonthlyCost(plan, broken), /price table 2026-08-20 has no price "memorystore_basic_gb_hour"/);
+});
+
+test('the front door adds its forwarding rule, its Cloud Armor policy and the requests it sees', async () => {
+  const rendered = await renderProduction(undefined, DEPLOY_VARS, tfvarsWith({ edge_domain: '"api.mindmirror.example"', edge_only: 'true' }));
+  assert.deepEqual(rendered.errors, []);
+  const withEdge = estimateMonthlyCost(toPlanJson(rendered, DEPLOY_VARS) as PlanJson, table);
+  assert.deepEqual(withEdge.unpriced, []);
+  const line = (pattern: RegExp) => withEdge.items.find((i) => pattern.test(i.item))?.monthly;
+  // 730 h x $0.025 for the first five rules, 300,000 requests x 4 kB x $0.008/GB.
+  assert.equal(line(/^Load balancer \(1 forwarding rule/), 18.26);
+  // $5 a policy, $1 for each of its two rules, 0.3 million requests x $0.75.
+  assert.ok(Math.abs(line(/google_compute_security_policy\.this$/)! - 7.225) <= 0.006);
+  const added = withEdge.total - estimateMonthlyCost(plan, table).total;
+  assert.ok(Math.abs(added - (18.26 + 7.225)) < 0.02, `the front door added ${added}`);
 });

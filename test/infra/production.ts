@@ -23,6 +23,17 @@ export async function renderProduction(infraDir = INFRA, vars: Record<string, un
   return renderConfiguration(join(infraDir, PRODUCTION), { tfvars: [tfvars], vars });
 }
 
+/** production.tfvars.example with some of its settings changed (name => HCL value). */
+export function tfvarsWith(settings: Record<string, string>, infraDir = INFRA): string {
+  let text = readFileSync(join(infraDir, PRODUCTION, 'production.tfvars.example'), 'utf8');
+  for (const [name, value] of Object.entries(settings)) {
+    const line = new RegExp(`^${name} = .*$`, 'm');
+    if (!line.test(text)) throw new Error(`production.tfvars.example has no ${name} line`);
+    text = text.replace(line, `${name} = ${value}`);
+  }
+  return text;
+}
+
 export interface Edit {
   file: string;
   find: string;

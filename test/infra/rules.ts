@@ -61,14 +61,48 @@ export const RULES: Record<string, Rule> = {
   'only-gateway-public': (plan) => {
     const out: string[] = [];
     for (const s of services(plan)) {
-      const want = serviceName(s) === 'gateway' ? 'INGRESS_TRAFFIC_ALL' : 'INGRESS_TRAFFIC_INTERNAL_ONLY';
-      if (s.values.ingress !== want) out.push(`${s.address} (${serviceName(s)}) has ingress ${text(s.values.ingress ?? 'unset (defaults to INGRESS_TRAFFIC_ALL)')}; expected ${want}`);
+      // The gateway takes the internet directly, or only through the front door's load balancer
+      // (whose Cloud Armor policy the front-door rule checks).
+      const want = serviceName(s) === 'gateway' ? ['INGRESS_TRAFFIC_ALL', 'INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER'] : ['INGRESS_TRAFFIC_INTERNAL_ONLY'];
+      if (!want.includes(text(s.values.ingress))) out.push(`${s.address} (${serviceName(s)}) has ingress ${text(s.values.ingress ?? 'unset (defaults to INGRESS_TRAFFIC_ALL)')}; expected ${want.join(' or ')}`);
     }
     for (const g of invokerGrants(plan)) {
       if (/^all(Authenticated)?Users$/.test(text(g.member)) && g.service !== 'gateway') out.push(`${g.address} lets ${text(g.member)} invoke ${g.service}; only the gateway is public`);
     }
     if (!invokerGrants(plan).some((g) => g.service === 'gateway' && text(g.member) === 'allUsers')) out.push('the gateway has no allUsers run.invoker grant, so nobody can reach it');
     for (const r of byType(plan, 'google_cloud_run_v2_service_iam_binding', 'google_cloud_run_v2_service_iam_policy')) out.push(`${r.address} is authoritative IAM; grant run.invoker with google_cloud_run_v2_service_iam_member`);
+    return out;
+  },
+
+  'front-door-limits-each-address': (plan) => {
+    const out: string[] = [];
+    const gateway = services(plan).find((s) => serviceName(s) === 'gateway');
+    const policies = new Map(byType(plan, 'google_compute_security_policy').map((p) => [p.address, p]));
+    const negs = new Map(byType(plan, 'google_compute_region_network_endpoint_group').map((n) => [n.address, n]));
+    const referenced = (value: unknown, type: string) => new RegExp(`^\\$\\{(.*\\b${type}\\.[A-Za-z0-9_]+)\\.(?:id|self_link|name)\\}$`).exec(text(value))?.[1];
+    let gatewayFronted = false;
+    for (const backend of byType(plan, 'google_compute_backend_service')) {
+      const neg = list(backend.values.backend).map((b) => negs.get(referenced(b.group, 'google_compute_region_network_endpoint_group') ?? ''));
+      if (neg.some((n) => n && text(first(n.values.cloud_run)?.service) === text(gateway?.values.name))) gatewayFronted = true;
+      const policy = policies.get(referenced(backend.values.security_policy, 'google_compute_security_policy') ?? '');
+      if (!policy) {
+        out.push(`${backend.address} has no Cloud Armor policy of this configuration: every request through it reaches the gateway unlimited`);
+        continue;
+      }
+      // Keyed on the TCP peer: X-Forwarded-For keys are what the client wrote, and ALL is one
+      // bucket for everybody (the first flood would lock every user out).
+      const perAddress = list(policy.values.rule).filter((r) => ['rate_based_ban', 'throttle'].includes(text(r.action)) && text(first(r.rate_limit_options)?.enforce_on_key) === 'IP' && r.preview !== true);
+      if (perAddress.length === 0) out.push(`${policy.address} has no enforced throttle or rate_based_ban rule with enforce_on_key = "IP"`);
+    }
+    if (gateway) {
+      const env = new Map(containers(gateway).flatMap((c) => list(c.env)).map((e) => [text(e.name), text(e.value)]));
+      const behindEdge = gateway.values.ingress === 'INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER';
+      if (behindEdge && !gatewayFronted) out.push(`${gateway.address} takes requests from a load balancer only, but no backend service of this configuration reaches it`);
+      // Behind the load balancer the caller is the second entry from the right; one hop would
+      // put every caller in the load balancer's bucket, two without it would trust what the client wrote.
+      const hops = behindEdge ? '2' : '1';
+      if (env.get('TRUSTED_PROXY_HOPS') !== hops) out.push(`${gateway.address} sets TRUSTED_PROXY_HOPS=${env.get('TRUSTED_PROXY_HOPS') ?? '(unset)'}; with ingress ${text(gateway.values.ingress)} it must be ${hops}`);
+    }
     return out;
   },
 

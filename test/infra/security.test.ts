@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { repoRoot } from '../helpers/process.ts';
 import type { Rendered } from './hcl/render.ts';
-import { brokenCopy, DEPLOY_VARS, renderProduction, type Edit } from './production.ts';
+import { brokenCopy, DEPLOY_VARS, renderProduction, tfvarsWith, type Edit } from './production.ts';
 import { checkRules, RULES } from './rules.ts';
 
 const breakers = JSON.parse(readFileSync(join(repoRoot, 'test/fixtures/infra/rule-breakers.json'), 'utf8')) as Record<string, Edit[]>;
@@ -97,4 +97,71 @@ test('external databases: no instance, the shared per-database URLs a person sto
 test('the database mode is one variable, checked', async () => {
   const wrong = await renderProduction(undefined, { ...DEPLOY_VARS, database_mode: 'supabase' });
   assert.ok(wrong.errors.some((e) => /database_mode must be cloudsql or external/.test(e)), wrong.errors.join('\n'));
+});
+
+const gatewayOf = (plan: Rendered) => plan.resources.find((r) => r.type === 'google_cloud_run_v2_service' && r.values.name === 'gateway')!;
+const envOf = (service: Rendered['resources'][number]) => new Map(((service.values.template as { containers: { env: { name: string; value: string }[] }[] }[])[0]!.containers[0]!.env).map((e) => [e.name, e.value]));
+
+test('without a front door there is no load balancer, and the gateway takes the internet directly', () => {
+  assert.deepEqual(production.resources.filter((r) => r.type.startsWith('google_compute_') && !/network|subnetwork|global_address/.test(r.type)).map((r) => r.address), []);
+  assert.equal(gatewayOf(production).values.ingress, 'INGRESS_TRAFFIC_ALL');
+  assert.equal(envOf(gatewayOf(production)).get('TRUSTED_PROXY_HOPS'), '1');
+  assert.equal(production.outputs.edge, null);
+});
+
+test('the front door: Cloud Armor limits each address; edge_only closes the run.app URL and moves every check to the domain', async () => {
+  const opened = await renderProduction(undefined, DEPLOY_VARS, tfvarsWith({ edge_domain: '"api.mindmirror.example"', edge_requests_per_minute: '900', edge_ban_seconds: '300' }));
+  assert.deepEqual(opened.errors, []);
+  assert.deepEqual(checkRules(opened), []);
+  const policy = opened.resources.find((r) => r.type === 'google_compute_security_policy')!;
+  const [limit] = (policy.values.rule as Record<string, any>[]).filter((r) => r.action === 'rate_based_ban');
+  assert.equal(limit!.rate_limit_options[0].enforce_on_key, 'IP');
+  assert.equal(limit!.rate_limit_options[0].exceed_action, 'deny(429)');
+  assert.deepEqual([limit!.rate_limit_options[0].rate_limit_threshold[0].count, limit!.rate_limit_options[0].ban_duration_sec], [900, 300]);
+  const cert = opened.resources.find((r) => r.type === 'google_compute_managed_ssl_certificate')!;
+  assert.deepEqual((cert.values.managed as { domains: string[] }[])[0]!.domains, ['api.mindmirror.example']);
+  const neg = opened.resources.find((r) => r.type === 'google_compute_region_network_endpoint_group')!;
+  assert.match(String((neg.values.cloud_run as { service: unknown }[])[0]!.service), /module\.gateway|gateway/);
+  // First step: both doors open, so the apps keep working while DNS and the certificate settle.
+  assert.equal(gatewayOf(opened).values.ingress, 'INGRESS_TRAFFIC_ALL');
+  assert.equal(envOf(gatewayOf(opened)).get('TRUSTED_PROXY_HOPS'), '1');
+  assert.doesNotMatch(String(opened.outputs.gateway_url), /mindmirror\.example/);
+  assert.equal((opened.outputs.edge as { url: string }).url, 'https://api.mindmirror.example');
+
+  const only = await renderProduction(undefined, DEPLOY_VARS, tfvarsWith({ edge_domain: '"api.mindmirror.example"', edge_only: 'true' }));
+  assert.deepEqual(only.errors, []);
+  assert.deepEqual(checkRules(only), []);
+  assert.equal(gatewayOf(only).values.ingress, 'INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER');
+  assert.equal(envOf(gatewayOf(only)).get('TRUSTED_PROXY_HOPS'), '2');
+  assert.equal(only.outputs.gateway_url, 'https://api.mindmirror.example');
+  const uptime = only.resources.find((r) => r.type === 'google_monitoring_uptime_check_config')!;
+  assert.equal((uptime.values.monitored_resource as { labels: Record<string, string> }[])[0]!.labels.host, 'api.mindmirror.example');
+});
+
+test('the front-door rule names each way around the limit at once', async () => {
+  const copy = brokenCopy([
+    { file: 'infra/environments/production/production.tfvars.example', find: 'edge_domain = ""', replace: 'edge_domain = "api.mindmirror.example"' },
+    { file: 'infra/environments/production/production.tfvars.example', find: 'edge_only = false', replace: 'edge_only = true' },
+    // Keyed on what the client writes into X-Forwarded-For, and the gateway trusting one hop.
+    { file: 'infra/modules/edge/main.tf', find: 'enforce_on_key   = "IP"', replace: 'enforce_on_key   = "XFF_IP"' },
+    { file: 'infra/environments/production/main.tf', find: 'proxy_hops = var.edge_only ? 2 : 1', replace: 'proxy_hops = 1' },
+  ]);
+  try {
+    const plan = await renderProduction(copy.dir);
+    assert.deepEqual(plan.errors, []);
+    const found = checkRules(plan).filter((v) => v.rule === 'front-door-limits-each-address').map((v) => v.message);
+    assert.equal(found.length, 2, found.join('\n'));
+    assert.match(found.join('\n'), /no enforced throttle or rate_based_ban rule with enforce_on_key = "IP"/);
+    assert.match(found.join('\n'), /TRUSTED_PROXY_HOPS=1; with ingress INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER it must be 2/);
+  } finally {
+    copy.cleanup();
+  }
+});
+
+test('edge_only without a domain, and a domain with a scheme, are refused with the fix', async () => {
+  const wrong = await renderProduction(undefined, DEPLOY_VARS, tfvarsWith({ edge_domain: '"https://api.mindmirror.example"', edge_only: 'true', edge_ban_seconds: '500' }));
+  assert.match(wrong.errors.join('\n'), /edge_domain must be empty or a lowercase host name/);
+  assert.match(wrong.errors.join('\n'), /ban_duration_seconds must be one of/);
+  const alone = await renderProduction(undefined, DEPLOY_VARS, tfvarsWith({ edge_only: 'true' }));
+  assert.match(alone.errors.join('\n'), /edge_only needs edge_domain/);
 });

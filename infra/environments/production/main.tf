@@ -81,6 +81,15 @@ locals {
   )
 
   labels = { app = "mindmirror", environment = "production" }
+
+  # The front door (var.edge_domain): with it, an external load balancer and Cloud Armor stand in
+  # front of the gateway. The apps move to the domain once its certificate is active; then
+  # var.edge_only closes the run.app URL to the internet, and the domain becomes the URL every
+  # check and the uptime probe call. Behind the load balancer one more proxy appends to
+  # X-Forwarded-For.
+  edge       = var.edge_domain != ""
+  public_url = var.edge_only ? "https://${var.edge_domain}" : module.gateway.uri
+  proxy_hops = var.edge_only ? 2 : 1
   # Services carry the commit they were deployed from, so a revision can be traced to source.
   service_labels = merge(local.labels, var.git_commit == "" ? {} : { git-commit = var.git_commit })
 }
@@ -223,7 +232,7 @@ module "gateway" {
   name                = "gateway"
   image               = local.image["gateway"]
   port                = local.gateway.port
-  ingress             = "INGRESS_TRAFFIC_ALL"
+  ingress             = var.edge_only ? "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER" : "INGRESS_TRAFFIC_ALL"
   min_instances       = local.gateway.min_instances
   max_instances       = local.gateway.max_instances
   cpu                 = local.gateway.cpu
@@ -241,7 +250,8 @@ module "gateway" {
   # REVOKED_SESSIONS_FILE: users signed out by an admin before their 24 h tokens expire; Cloud
   # Run reads the secret's latest version at each read, so the gateway sees a new list in 30 s.
   # TRUSTED_PROXY_HOPS: Cloud Run's front end appends the caller's address to X-Forwarded-For,
-  # which the gateway's per-address rate limit reads.
+  # which the gateway's per-address rate limit reads; behind the edge's load balancer (edge_only)
+  # the caller's address is the second entry from the right.
   # GOOGLE_CLOUD_PROJECT: log lines of a traced request name their trace in this project.
   # TRACE_EXPORTER, TRACE_SAMPLE_RATIO: the gateway's spans go to Cloud Trace; requests Cloud Run
   # sampled are always traced, the others at this ratio.
@@ -257,7 +267,7 @@ module "gateway" {
       REDIS_PASSWORD_FILE     = "/secrets/redis-auth/value"
       REVOKED_SESSIONS_FILE   = "/secrets/revoked-sessions/value"
       SUBGRAPH_ID_TOKENS      = "true"
-      TRUSTED_PROXY_HOPS      = "1"
+      TRUSTED_PROXY_HOPS      = tostring(local.proxy_hops)
       GOOGLE_CLOUD_PROJECT    = var.project_id
       CLIENT_INTERNAL_ID_MODE = var.client_internal_id_mode
       TRACE_EXPORTER          = "cloud-trace"
@@ -266,12 +276,29 @@ module "gateway" {
     lookup(var.service_env, "gateway", {}),
   )
 
-  # The public front door: anyone may call it; it verifies the Supabase JWT itself.
+  # The public front door: anyone may call it; it verifies the Supabase JWT itself. Behind the
+  # edge too: the load balancer calls it without a Google identity.
   invokers = { public = "allUsers" }
 
   # Its revision mounts redis-auth and revoked-sessions, which must hold a version before the
   # revision starts.
   depends_on = [google_project_service.required, module.redis, google_secret_manager_secret_version.revoked_sessions_initial]
+}
+
+module "edge" {
+  source   = "../../modules/edge"
+  for_each = toset(local.edge ? ["edge"] : [])
+
+  project_id           = var.project_id
+  region               = var.region
+  name                 = "mindmirror-edge"
+  cloud_run_service    = module.gateway.name
+  domain               = var.edge_domain
+  requests_per_minute  = var.edge_requests_per_minute
+  ban_duration_seconds = var.edge_ban_seconds
+  labels               = local.labels
+
+  depends_on = [google_project_service.required]
 }
 
 module "migration_job" {
@@ -303,7 +330,7 @@ module "monitoring" {
   project_id         = var.project_id
   project_number     = data.google_project.this.number
   alert_email        = var.alert_email
-  gateway_url        = module.gateway.uri
+  gateway_url        = local.public_url
   users_service      = "users-service"
   runbook_url        = "https://github.com/${var.github_repository}/blob/main/docs/infrastructure/production-deployment.md"
   billing_account_id = var.billing_account_id

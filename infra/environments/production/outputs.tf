@@ -26,8 +26,18 @@ output "client_internal_id_mode" {
 }
 
 output "gateway_url" {
-  description = "Public URL of the gateway."
-  value       = module.gateway.uri
+  description = "Public URL of the gateway: the front door's https://<edge_domain> once edge_only is set, else its run.app URL."
+  value       = local.public_url
+}
+
+output "edge" {
+  description = "The front door (edge_domain set): the address its DNS A record points at, its URL, its Cloud Armor policy and certificate; null without one."
+  value = local.edge ? {
+    ip_address      = module.edge["edge"].ip_address
+    url             = module.edge["edge"].url
+    security_policy = module.edge["edge"].security_policy
+    certificate     = module.edge["edge"].certificate
+  } : null
 }
 
 output "service_urls" {

@@ -187,3 +187,37 @@ variable "database_password_generation" {
   type        = number
   default     = 1
 }
+
+variable "edge_domain" {
+  description = "Host name of the public front door (e.g. api.example.com). Set, it puts an external Application Load Balancer with a Cloud Armor per-address limit in front of the gateway (infra/modules/edge); empty, the gateway's run.app URL is the only door."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.edge_domain == "" || can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$", var.edge_domain))
+    error_message = "edge_domain must be empty or a lowercase host name such as api.example.com, without https:// or a path."
+  }
+}
+
+variable "edge_only" {
+  description = "true once the apps call edge_domain: the gateway then takes requests from the load balancer only (ingress INTERNAL_LOAD_BALANCER), so nobody can go around Cloud Armor through the run.app URL."
+  type        = bool
+  default     = false
+
+  validation {
+    condition     = !var.edge_only || var.edge_domain != ""
+    error_message = "edge_only needs edge_domain: set the domain, apply, point its DNS at edge_ip_address and move the apps first (docs/infrastructure/production-deployment.md, Front door)."
+  }
+}
+
+variable "edge_requests_per_minute" {
+  description = "Requests one client address may send a minute through the front door before Cloud Armor answers 429; as many again within the minute bans it for edge_ban_seconds."
+  type        = number
+  default     = 1200
+}
+
+variable "edge_ban_seconds" {
+  description = "How long Cloud Armor refuses an address that kept exceeding edge_requests_per_minute."
+  type        = number
+  default     = 600
+}

@@ -341,12 +341,16 @@ class ModuleInstance {
   }
 }
 
-/** A block body with dynamic blocks expanded; `only` limits the work to one attribute. */
-export function evaluateBody(body: Record<string, unknown>, scope: Scope, only?: string): Record<string, unknown> {
+/**
+ * A block body with dynamic blocks expanded; `only` limits the work to one attribute. Meta-arguments
+ * exist only at a resource's top level: inside a nested block `count` is an ordinary argument
+ * (a Cloud Armor rate limit's threshold is one).
+ */
+export function evaluateBody(body: Record<string, unknown>, scope: Scope, only?: string, nested = false): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(body)) {
-    if (META.has(k) || k === 'dynamic' || (only !== undefined && k !== only)) continue;
-    if (Array.isArray(v) && v.length > 0 && v.every(isObject)) out[k] = v.map((b) => evaluateBody(b as Record<string, unknown>, scope));
+    if ((!nested && META.has(k)) || k === 'dynamic' || (only !== undefined && k !== only)) continue;
+    if (Array.isArray(v) && v.length > 0 && v.every(isObject)) out[k] = v.map((b) => evaluateBody(b as Record<string, unknown>, scope, undefined, true));
     else out[k] = evaluateValue(v, scope);
   }
   for (const [blockName, dyns] of Object.entries((body.dynamic ?? {}) as Record<string, Record<string, unknown>[]>)) {
@@ -358,7 +362,7 @@ export function evaluateBody(body: Record<string, unknown>, scope: Scope, only?:
       const pairs: [unknown, unknown][] = Array.isArray(items) ? items.map((v, i) => [i, v]) : forEachPairs(items, `dynamic "${blockName}"`);
       const content = ((dyn.content as Record<string, unknown>[] | undefined)?.[0] ?? {}) as Record<string, unknown>;
       const list = (out[blockName] ??= []) as unknown[];
-      for (const [key, value] of pairs) list.push(evaluateBody(content, scope.with({ [iterator]: { key, value } })));
+      for (const [key, value] of pairs) list.push(evaluateBody(content, scope.with({ [iterator]: { key, value } }), undefined, true));
     }
   }
   return out;
