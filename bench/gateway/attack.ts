@@ -8,6 +8,8 @@
 //              limit and refused there;
 //   capped     long and tokens in turn: the most work a refused document can cost under the caps.
 // Each document starts with a different alias, so no cache ever answers for the gateway.
+// With perSecond, the attacker sends no faster than that: what one address gets past the front
+// door's Cloud Armor limit without being banned (infra/modules/edge).
 //   node --import tsx bench/gateway/attack.ts '<config JSON>'   (config.windows: when to attack)
 //     -> {"sent": n, "refused": n (answered with a refusal), "closed": n (connection closed first), "other": n (served)}
 
@@ -21,6 +23,8 @@ interface AttackConfig {
   /** Requests in flight at once (1: one attacker waiting for each answer). */
   connections: number;
   documents: 'oversized' | 'long' | 'tokens' | 'capped';
+  /** At most this many requests a second (all connections together); unset: as fast as answered. */
+  perSecond?: number;
 }
 
 const config = JSON.parse(process.argv[2] ?? '{}') as AttackConfig;
@@ -58,10 +62,22 @@ function once(n: number): Promise<void> {
   });
 }
 
+// Paced: request n of a window is due at from + n / perSecond; a late answer delays the next
+// request, never adds a burst.
+let due = 0;
 async function attacker(): Promise<void> {
   for (const [from, to] of config.windows) {
     if (Date.now() < from) await new Promise((r) => setTimeout(r, from - Date.now()));
-    while (Date.now() < to) await once(sent++);
+    due = from;
+    while (Date.now() < to) {
+      if (config.perSecond) {
+        const wait = due - Date.now();
+        due = Math.max(due, Date.now()) + 1000 / config.perSecond;
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        if (Date.now() >= to) break;
+      }
+      await once(sent++);
+    }
   }
 }
 
