@@ -21,7 +21,7 @@ export const GATEWAY_ENV_VARS = [
   'SUBGRAPH_ID_TOKENS', 'GCE_METADATA_HOST', 'IMAGE_TAG', 'NODE_ENV', 'LOG_LEVEL', 'SHUTDOWN_TIMEOUT_SECONDS',
   'TRUSTED_DOCUMENTS_FILE', 'REQUIRE_TRUSTED_DOCUMENTS', 'INTERNAL_FIELDS',
   'MAX_REQUEST_BYTES', 'MAX_BATCH_OPERATIONS', 'MAX_DOCUMENT_CHARACTERS', 'MAX_TOKENS', 'MAX_DEPTH', 'MAX_ALIASES', 'MAX_DIRECTIVES', 'MAX_COST',
-  'RATE_LIMIT_WINDOW_SECONDS', 'RATE_LIMIT_PER_USER', 'RATE_LIMIT_BURST_PER_USER', 'RATE_LIMIT_PER_ADDRESS', 'RATE_LIMIT_KEY_PREFIX', 'TRUSTED_PROXY_HOPS', 'GOOGLE_CLOUD_PROJECT',
+  'RATE_LIMIT_WINDOW_SECONDS', 'RATE_LIMIT_PER_USER', 'RATE_LIMIT_BURST_PER_USER', 'RATE_LIMIT_PER_ADDRESS', 'RATE_LIMIT_KEY_PREFIX', 'TRUSTED_PROXY_HOPS', 'FRONT_DOOR_HOST', 'GOOGLE_CLOUD_PROJECT',
   'TRACE_EXPORTER', 'TRACE_SAMPLE_RATIO', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'REVOKED_SESSIONS_FILE', 'REVOKED_SESSIONS_RELOAD_SECONDS',
 ] as const;
 
@@ -117,6 +117,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): ParsedEnvironment {
     rateLimitPerAddress: integer('RATE_LIMIT_PER_ADDRESS'),
     rateLimitKeyPrefix: text('RATE_LIMIT_KEY_PREFIX'),
     trustedProxyHops: integer('TRUSTED_PROXY_HOPS'),
+    frontDoorHost: text('FRONT_DOOR_HOST'),
     supergraph: text('SUPERGRAPH'),
     hiveCdnEndpoint: text('HIVE_CDN_ENDPOINT'),
     hiveCdnKey: text('HIVE_CDN_KEY'),
@@ -189,6 +190,13 @@ export function problemsWith(options: GatewayOptions): string[] {
   range('RATE_LIMIT_BURST_PER_USER', options.rateLimitBurstPerUser, 0, 100_000, ' (0 switches the limit off)');
   range('RATE_LIMIT_PER_ADDRESS', options.rateLimitPerAddress, 0, 1_000_000, ' (0 switches the limit off)');
   range('TRUSTED_PROXY_HOPS', options.trustedProxyHops, 0, 10);
+  if (options.frontDoorHost !== undefined) {
+    if (!/^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/.test(options.frontDoorHost)) {
+      problems.push(`FRONT_DOOR_HOST="${options.frontDoorHost}" is not valid: expected the front door's host name alone, e.g. api.example.com (no scheme, port or path).`);
+    } else if (!options.trustedProxyHops) {
+      problems.push('FRONT_DOOR_HOST is set but TRUSTED_PROXY_HOPS is 0: the front door adds one hop to the proxies in front of the gateway, so set TRUSTED_PROXY_HOPS to those (Cloud Run: 1).');
+    }
+  }
   if (options.metricsHost !== undefined && !/^[A-Za-z0-9.:-]{1,253}$/.test(options.metricsHost)) {
     problems.push(`METRICS_HOST="${options.metricsHost}" is not valid: expected an address to listen on, e.g. 127.0.0.1 (default) or 0.0.0.0 to let a scraper on the network read the metrics.`);
   }

@@ -78,6 +78,8 @@ export interface GatewayOptions {
   rateLimitKeyPrefix?: string;
   /** TRUSTED_PROXY_HOPS: proxies in front of the gateway that append to X-Forwarded-For (Cloud Run: 1). */
   trustedProxyHops?: number;
+  /** FRONT_DOOR_HOST: host name of a load balancer in front of Cloud Run's front end; requests naming it passed one more proxy. */
+  frontDoorHost?: string;
   /** SUPERGRAPH: file path or URL. */
   supergraph?: string;
   /** GOOGLE_CLOUD_PROJECT: names the trace in log lines of traced requests (Cloud Run: set by infra). */

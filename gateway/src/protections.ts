@@ -68,6 +68,7 @@ export function createProtections(options: GatewayOptions, parts: ProtectionPart
     knownSubject: parts.knownSubject,
     perAddress: options.rateLimitPerAddress ?? DEFAULTS.rateLimitPerAddress,
     trustedProxyHops: options.trustedProxyHops ?? DEFAULTS.trustedProxyHops,
+    frontDoorHost: options.frontDoorHost?.toLowerCase(),
   };
   const maxRequestBytes = options.maxRequestBytes ?? DEFAULTS.maxRequestBytes;
   return {

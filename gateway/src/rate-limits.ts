@@ -194,6 +194,8 @@ export interface RateLimitSettings {
   /** Operations per window per client address without a token; 0: no limit. */
   perAddress: number;
   trustedProxyHops: number;
+  /** The front door's host name: requests naming it passed one more proxy. */
+  frontDoorHost?: string;
 }
 
 /** Marks a request already charged over HTTP, so its operations are not charged again. */
@@ -208,7 +210,7 @@ function tooManyBody(limit: 'rate_user' | 'rate_address', retryAfter: number): s
 const tooManyMessage = (retryAfter: number) => `Too many requests: try again in ${retryAfter} s.`;
 
 export function useRateLimits(limiter: RateLimiter, settings: RateLimitSettings, refusals: Refusals, burstLimiter: RateLimiter): GatewayPlugin {
-  const addressBucket = (req: IncomingMessage | undefined) => `address:${clientAddress(req, settings.trustedProxyHops)}`;
+  const addressBucket = (req: IncomingMessage | undefined) => `address:${clientAddress(req, settings.trustedProxyHops, settings.frontDoorHost)}`;
   const limitsUsers = settings.perUser > 0 || settings.burstPerUser > 0;
   // The burst limiter has no Redis, so its verdict is always immediate.
   const chargeUser = (key: string, weight: number): number | Promise<number> => {

@@ -41,6 +41,7 @@ test('values are parsed: lists, flags, numbers, modes', () => {
     MAX_TOKENS: '2000',
     RATE_LIMIT_PER_ADDRESS: '0',
     TRUSTED_PROXY_HOPS: '1',
+    FRONT_DOOR_HOST: 'api.example.com',
     SUBGRAPH_ID_TOKENS: 'true',
     CLIENT_INTERNAL_ID_MODE: 'reject',
     IDENTITY_CACHE_TTL_SECONDS: '600',
@@ -53,6 +54,8 @@ test('values are parsed: lists, flags, numbers, modes', () => {
   assert.equal(options.maxTokens, 2000);
   assert.equal(options.rateLimitPerAddress, 0, '0 switches the limit off');
   assert.equal(options.trustedProxyHops, 1);
+  assert.equal(options.frontDoorHost, 'api.example.com');
+  assert.match(optionsFromEnv({ ...minimal, FRONT_DOOR_HOST: 'api.example.com' }).problems.join('\n'), /FRONT_DOOR_HOST is set but TRUSTED_PROXY_HOPS is 0/);
   assert.equal(options.subgraphIdTokens, true);
   assert.equal(options.clientInternalIdMode, 'reject');
   assert.equal(options.identityCacheTtlSeconds, 600);
@@ -84,10 +87,11 @@ test('every limit has a range, reported with the variable and the fix', () => {
     RATE_LIMIT_KEY_PREFIX: 'has spaces',
     RATE_LIMIT_BURST_PER_USER: '1000000',
     GOOGLE_CLOUD_PROJECT: 'Not_A_Project',
+    FRONT_DOOR_HOST: 'https://api.example.com',
   });
   const all = problems.join('\n');
-  assert.equal(problems.length, 10, all);
-  for (const name of ['MAX_REQUEST_BYTES=100', 'MAX_BATCH_OPERATIONS=0', 'MAX_DEPTH=1', 'MAX_COST=5', 'RATE_LIMIT_WINDOW_SECONDS=86400', 'TRUSTED_PROXY_HOPS=11', 'METRICS_HOST="http://0.0.0.0"', 'RATE_LIMIT_KEY_PREFIX="has spaces"', 'RATE_LIMIT_BURST_PER_USER=1000000', 'GOOGLE_CLOUD_PROJECT="Not_A_Project"']) {
+  assert.equal(problems.length, 11, all);
+  for (const name of ['MAX_REQUEST_BYTES=100', 'MAX_BATCH_OPERATIONS=0', 'MAX_DEPTH=1', 'MAX_COST=5', 'RATE_LIMIT_WINDOW_SECONDS=86400', 'TRUSTED_PROXY_HOPS=11', 'METRICS_HOST="http://0.0.0.0"', 'RATE_LIMIT_KEY_PREFIX="has spaces"', 'RATE_LIMIT_BURST_PER_USER=1000000', 'GOOGLE_CLOUD_PROJECT="Not_A_Project"', 'FRONT_DOOR_HOST="https://api.example.com"']) {
     assert.ok(all.includes(`${name} is not valid`), `${name} reported: ${all}`);
   }
 });

@@ -206,6 +206,19 @@ describe('per client address, for callers without a token', () => {
     assert.equal((await from('2001:db8:1:2::3')).status, 429);
   });
 
+  test('through the front door (its host name) the caller is one entry further left; through the run.app URL the same caller counts the same', async () => {
+    const gateway = await gatewayWith({ rateLimitPerAddress: 2, trustedProxyHops: 1, frontDoorHost: 'API.MindMirror.example' });
+    const body = JSON.stringify(byHash(APP_VERSION));
+    const send = (host: string | undefined, xff: string) =>
+      rawHttp(gateway.url, { host, headers: [['Content-Type', 'application/json'], ['Content-Length', String(Buffer.byteLength(body))], ['X-Forwarded-For', xff]], body }).then((r) => r.status);
+    // The load balancer appends the caller and itself; Cloud Run's front end adds nothing more here.
+    assert.equal(await send('api.mindmirror.example', '203.0.113.7, 34.120.0.1'), 200);
+    assert.equal(await send(undefined, '203.0.113.7'), 200, 'the same caller through the run.app URL');
+    assert.equal(await send('api.mindmirror.example:443', '198.51.100.9, 203.0.113.7, 34.120.0.1'), 429, 'a made-up entry in front does not make a new caller, and a port does not hide the host');
+    assert.equal(await send('api.mindmirror.example', '203.0.113.8, 34.120.0.1'), 200, 'every caller behind the load balancer has a count of its own, not the load balancer\'s');
+    assert.equal(await send('api.mindmirror.example', '203.0.113.9, 34.120.0.1'), 200);
+  });
+
   test('without trusted proxies X-Forwarded-For is ignored', async () => {
     const gateway = await gatewayWith({ rateLimitPerAddress: 1 });
     assert.equal((await postGraphQL(gateway.graphqlUrl, byHash(APP_VERSION), { 'x-forwarded-for': '203.0.113.1' })).status, 200);

@@ -96,12 +96,13 @@ export const RULES: Record<string, Rule> = {
     }
     if (gateway) {
       const env = new Map(containers(gateway).flatMap((c) => list(c.env)).map((e) => [text(e.name), text(e.value)]));
-      const behindEdge = gateway.values.ingress === 'INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER';
-      if (behindEdge && !gatewayFronted) out.push(`${gateway.address} takes requests from a load balancer only, but no backend service of this configuration reaches it`);
-      // Behind the load balancer the caller is the second entry from the right; one hop would
-      // put every caller in the load balancer's bucket, two without it would trust what the client wrote.
-      const hops = behindEdge ? '2' : '1';
-      if (env.get('TRUSTED_PROXY_HOPS') !== hops) out.push(`${gateway.address} sets TRUSTED_PROXY_HOPS=${env.get('TRUSTED_PROXY_HOPS') ?? '(unset)'}; with ingress ${text(gateway.values.ingress)} it must be ${hops}`);
+      if (gateway.values.ingress === 'INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER' && !gatewayFronted) out.push(`${gateway.address} takes requests from a load balancer only, but no backend service of this configuration reaches it`);
+      // Cloud Run's front end appends one entry to X-Forwarded-For, the load balancer one more for
+      // requests naming its host. Without FRONT_DOOR_HOST every caller through the front door would
+      // count as the load balancer's address, one bucket for all of them.
+      if (env.get('TRUSTED_PROXY_HOPS') !== '1') out.push(`${gateway.address} sets TRUSTED_PROXY_HOPS=${env.get('TRUSTED_PROXY_HOPS') ?? '(unset)'}; Cloud Run's front end is one hop (the front door's is added by FRONT_DOOR_HOST)`);
+      const domains = byType(plan, 'google_compute_managed_ssl_certificate').flatMap((c) => list(c.values.managed).flatMap((m) => (Array.isArray(m.domains) ? m.domains.map(text) : [])));
+      if (gatewayFronted && !domains.includes(env.get('FRONT_DOOR_HOST') ?? '')) out.push(`${gateway.address} sets FRONT_DOOR_HOST=${env.get('FRONT_DOOR_HOST') ?? '(unset)'}, not the front door's domain (${domains.join(', ') || 'none'}): its callers would share the load balancer's address`);
     }
     return out;
   },

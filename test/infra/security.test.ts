@@ -106,6 +106,7 @@ test('without a front door there is no load balancer, and the gateway takes the 
   assert.deepEqual(production.resources.filter((r) => r.type.startsWith('google_compute_') && !/network|subnetwork|global_address/.test(r.type)).map((r) => r.address), []);
   assert.equal(gatewayOf(production).values.ingress, 'INGRESS_TRAFFIC_ALL');
   assert.equal(envOf(gatewayOf(production)).get('TRUSTED_PROXY_HOPS'), '1');
+  assert.equal(envOf(gatewayOf(production)).has('FRONT_DOOR_HOST'), false);
   assert.equal(production.outputs.edge, null);
 });
 
@@ -120,11 +121,16 @@ test('the front door: Cloud Armor limits each address; edge_only closes the run.
   assert.deepEqual([limit!.rate_limit_options[0].rate_limit_threshold[0].count, limit!.rate_limit_options[0].ban_duration_sec], [900, 300]);
   const cert = opened.resources.find((r) => r.type === 'google_compute_managed_ssl_certificate')!;
   assert.deepEqual((cert.values.managed as { domains: string[] }[])[0]!.domains, ['api.mindmirror.example']);
+  assert.equal(cert.values.name, 'mindmirror-edge-api-mindmirror-example', 'named after its domain, so a new domain is a new certificate');
+  const long = await renderProduction(undefined, DEPLOY_VARS, tfvarsWith({ edge_domain: '"the-front-door-of-the-mindmirror-api-for-alpha-users.mindmirror.example"' }));
+  const longName = String(long.resources.find((r) => r.type === 'google_compute_managed_ssl_certificate')!.values.name);
+  assert.match(longName, /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/, `${longName} is not a valid resource name`);
   const neg = opened.resources.find((r) => r.type === 'google_compute_region_network_endpoint_group')!;
   assert.match(String((neg.values.cloud_run as { service: unknown }[])[0]!.service), /module\.gateway|gateway/);
   // First step: both doors open, so the apps keep working while DNS and the certificate settle.
   assert.equal(gatewayOf(opened).values.ingress, 'INGRESS_TRAFFIC_ALL');
   assert.equal(envOf(gatewayOf(opened)).get('TRUSTED_PROXY_HOPS'), '1');
+  assert.equal(envOf(gatewayOf(opened)).get('FRONT_DOOR_HOST'), 'api.mindmirror.example', 'callers through the front door count by their own address from the first day');
   assert.doesNotMatch(String(opened.outputs.gateway_url), /mindmirror\.example/);
   assert.equal((opened.outputs.edge as { url: string }).url, 'https://api.mindmirror.example');
 
@@ -132,7 +138,8 @@ test('the front door: Cloud Armor limits each address; edge_only closes the run.
   assert.deepEqual(only.errors, []);
   assert.deepEqual(checkRules(only), []);
   assert.equal(gatewayOf(only).values.ingress, 'INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER');
-  assert.equal(envOf(gatewayOf(only)).get('TRUSTED_PROXY_HOPS'), '2');
+  assert.equal(envOf(gatewayOf(only)).get('TRUSTED_PROXY_HOPS'), '1');
+  assert.equal(envOf(gatewayOf(only)).get('FRONT_DOOR_HOST'), 'api.mindmirror.example');
   assert.equal(only.outputs.gateway_url, 'https://api.mindmirror.example');
   const uptime = only.resources.find((r) => r.type === 'google_monitoring_uptime_check_config')!;
   assert.equal((uptime.values.monitored_resource as { labels: Record<string, string> }[])[0]!.labels.host, 'api.mindmirror.example');
@@ -142,9 +149,9 @@ test('the front-door rule names each way around the limit at once', async () => 
   const copy = brokenCopy([
     { file: 'infra/environments/production/production.tfvars.example', find: 'edge_domain = ""', replace: 'edge_domain = "api.mindmirror.example"' },
     { file: 'infra/environments/production/production.tfvars.example', find: 'edge_only = false', replace: 'edge_only = true' },
-    // Keyed on what the client writes into X-Forwarded-For, and the gateway trusting one hop.
+    // Keyed on what the client writes into X-Forwarded-For, and the gateway not told the front door's host.
     { file: 'infra/modules/edge/main.tf', find: 'enforce_on_key   = "IP"', replace: 'enforce_on_key   = "XFF_IP"' },
-    { file: 'infra/environments/production/main.tf', find: 'proxy_hops = var.edge_only ? 2 : 1', replace: 'proxy_hops = 1' },
+    { file: 'infra/environments/production/main.tf', find: 'local.edge ? { FRONT_DOOR_HOST = var.edge_domain } : {},', replace: '{},' },
   ]);
   try {
     const plan = await renderProduction(copy.dir);
@@ -152,7 +159,7 @@ test('the front-door rule names each way around the limit at once', async () => 
     const found = checkRules(plan).filter((v) => v.rule === 'front-door-limits-each-address').map((v) => v.message);
     assert.equal(found.length, 2, found.join('\n'));
     assert.match(found.join('\n'), /no enforced throttle or rate_based_ban rule with enforce_on_key = "IP"/);
-    assert.match(found.join('\n'), /TRUSTED_PROXY_HOPS=1; with ingress INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER it must be 2/);
+    assert.match(found.join('\n'), /FRONT_DOOR_HOST=\(unset\), not the front door's domain \(api\.mindmirror\.example\)/);
   } finally {
     copy.cleanup();
   }

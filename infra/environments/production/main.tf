@@ -85,11 +85,9 @@ locals {
   # The front door (var.edge_domain): with it, an external load balancer and Cloud Armor stand in
   # front of the gateway. The apps move to the domain once its certificate is active; then
   # var.edge_only closes the run.app URL to the internet, and the domain becomes the URL every
-  # check and the uptime probe call. Behind the load balancer one more proxy appends to
-  # X-Forwarded-For.
+  # check and the uptime probe call.
   edge       = var.edge_domain != ""
   public_url = var.edge_only ? "https://${var.edge_domain}" : module.gateway.uri
-  proxy_hops = var.edge_only ? 2 : 1
   # Services carry the commit they were deployed from, so a revision can be traced to source.
   service_labels = merge(local.labels, var.git_commit == "" ? {} : { git-commit = var.git_commit })
 }
@@ -250,8 +248,9 @@ module "gateway" {
   # REVOKED_SESSIONS_FILE: users signed out by an admin before their 24 h tokens expire; Cloud
   # Run reads the secret's latest version at each read, so the gateway sees a new list in 30 s.
   # TRUSTED_PROXY_HOPS: Cloud Run's front end appends the caller's address to X-Forwarded-For,
-  # which the gateway's per-address rate limit reads; behind the edge's load balancer (edge_only)
-  # the caller's address is the second entry from the right.
+  # which the gateway's per-address rate limit reads. FRONT_DOOR_HOST (with edge_domain): a
+  # request naming the front door's host came through its load balancer too, which appended one
+  # more entry, so its caller is the second from the right; the run.app URL's stay the first.
   # GOOGLE_CLOUD_PROJECT: log lines of a traced request name their trace in this project.
   # TRACE_EXPORTER, TRACE_SAMPLE_RATIO: the gateway's spans go to Cloud Trace; requests Cloud Run
   # sampled are always traced, the others at this ratio.
@@ -267,12 +266,13 @@ module "gateway" {
       REDIS_PASSWORD_FILE     = "/secrets/redis-auth/value"
       REVOKED_SESSIONS_FILE   = "/secrets/revoked-sessions/value"
       SUBGRAPH_ID_TOKENS      = "true"
-      TRUSTED_PROXY_HOPS      = tostring(local.proxy_hops)
+      TRUSTED_PROXY_HOPS      = "1"
       GOOGLE_CLOUD_PROJECT    = var.project_id
       CLIENT_INTERNAL_ID_MODE = var.client_internal_id_mode
       TRACE_EXPORTER          = "cloud-trace"
       TRACE_SAMPLE_RATIO      = tostring(var.trace_sample_ratio)
     },
+    local.edge ? { FRONT_DOOR_HOST = var.edge_domain } : {},
     lookup(var.service_env, "gateway", {}),
   )
 

@@ -206,7 +206,7 @@ variable "edge_only" {
 
   validation {
     condition     = !var.edge_only || var.edge_domain != ""
-    error_message = "edge_only needs edge_domain: set the domain, apply, point its DNS at edge_ip_address and move the apps first (docs/infrastructure/production-deployment.md, Front door)."
+    error_message = "edge_only needs edge_domain: set the domain, apply, point its DNS at the edge output's ip_address and move the apps first (docs/infrastructure/production-deployment.md, Front door)."
   }
 }
 

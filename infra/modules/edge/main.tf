@@ -39,7 +39,8 @@ resource "google_compute_security_policy" "this" {
   rule {
     action      = "rate_based_ban"
     priority    = 1000
-    description = "Per client address: ${var.requests_per_minute} requests a minute, then 429; twice that, then banned for ${var.ban_duration_seconds} s."
+    # Cloud Armor takes at most 64 characters here.
+    description = "Per client address: 429 over the limit, a ban past twice it"
 
     match {
       versioned_expr = "SRC_IPS_V1"
@@ -70,7 +71,7 @@ resource "google_compute_security_policy" "this" {
   rule {
     action      = "allow"
     priority    = 2147483647
-    description = "Everything else: the gateway verifies each caller itself."
+    description = "Everything else: the gateway checks each caller itself"
 
     match {
       versioned_expr = "SRC_IPS_V1"
@@ -85,7 +86,8 @@ resource "google_compute_backend_service" "gateway" {
   project               = var.project_id
   name                  = "${var.name}-gateway"
   load_balancing_scheme = "EXTERNAL_MANAGED"
-  # Google's edge reaches Cloud Run on its own encrypted path; HTTPS states that intent.
+  # Accepted for a serverless endpoint group (Google's guide leaves the default, HTTP); the load
+  # balancer reaches Cloud Run over Google's network either way.
   protocol        = "HTTPS"
   security_policy = google_compute_security_policy.this.id
 
@@ -107,12 +109,18 @@ resource "google_compute_url_map" "this" {
   default_service = google_compute_backend_service.gateway.id
 }
 
+# Named after its domain, and replaced before the old one goes: a certificate in use by the proxy
+# cannot be deleted, so a new domain gets a new certificate first.
 resource "google_compute_managed_ssl_certificate" "this" {
   project = var.project_id
-  name    = "${var.name}-cert"
+  name    = replace(substr("${var.name}-${replace(var.domain, ".", "-")}", 0, 63), "/-+$/", "")
 
   managed {
     domains = [var.domain]
+  }
+
+  lifecycle {
+    create_before_destroy = true
   }
 }
 

@@ -38,8 +38,8 @@ variable "requests_per_minute" {
   type        = number
 
   validation {
-    condition     = var.requests_per_minute >= 60 && var.requests_per_minute <= 100000 && floor(var.requests_per_minute) == var.requests_per_minute
-    error_message = "requests_per_minute must be a whole number from 60 to 100000."
+    condition     = var.requests_per_minute >= 60 && var.requests_per_minute <= 10000 && floor(var.requests_per_minute) == var.requests_per_minute
+    error_message = "requests_per_minute must be a whole number from 60 to 10000 (Cloud Armor's largest threshold)."
   }
 }
 

@@ -12,6 +12,8 @@ export interface RawResponse {
 export interface RawRequest {
   method?: string;
   path?: string;
+  /** The Host header (default: the URL's host and port). */
+  host?: string;
   /** Header lines in wire order; repeated names stay repeated. */
   headers: [string, string][];
   /** Written after the headers; may be shorter than a declared Content-Length. */
@@ -51,7 +53,7 @@ export function rawHttp(baseUrl: string, request: RawRequest, timeoutMs = 10_000
     socket.on('close', () => finish());
     socket.on('error', (error) => (received.length > 0 ? finish() : finish(error)));
     socket.on('connect', () => {
-      const head = [`${request.method ?? 'POST'} ${request.path ?? '/graphql'} HTTP/1.1`, `Host: ${url.host}`, ...request.headers.map(([n, v]) => `${n}: ${v}`)];
+      const head = [`${request.method ?? 'POST'} ${request.path ?? '/graphql'} HTTP/1.1`, `Host: ${request.host ?? url.host}`, ...request.headers.map(([n, v]) => `${n}: ${v}`)];
       socket.write(`${head.join('\r\n')}\r\n\r\n`);
       if (request.body !== undefined) socket.write(request.body);
       if (request.endless) {
