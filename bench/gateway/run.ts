@@ -11,12 +11,16 @@
 //  3. a burst of concurrent first requests from one new user: how many users_service calls;
 //  4. resident memory while 100k distinct valid tokens of 100k users arrive, against the same
 //     traffic without tokens on the gateway without identity;
-//  5. the identity code's own CPU time per request, alone in this process.
+//  5. the identity code's own CPU time per request, alone in this process;
+//  6. (--only processes) identity's CPU cost over many fresh processes: batches of four new
+//     gateways at once, two of each build, measured once each after their warm-up, so what one
+//     process differs from another by chance (its JIT, its heap's layout) averages out.
 // Each gateway runs in its own process, compiled as the container image runs it, pinned to the
 // first core; the load generators (autocannon), the attacker and the stand-ins on the second.
 //
 //   node --import tsx bench/gateway/run.ts [--rounds 40] [--side-by-side-rate 300] [--latency-rounds 10] [--duration 5] [--warmup 20] [--rate 500]
-//     [--connections 50] [--users 50] [--burst 500] [--tokens 100000] [--only throughput,latency,attack,burst,memory,code]
+//     [--connections 50] [--users 50] [--burst 500] [--tokens 100000] [--only throughput,latency,attack,burst,memory,code,processes]
+//     [--batches 20] [--measure 15]   (processes: how many batches of four fresh gateways, seconds each is measured)
 //     [--attacks oversized,limited,unlimited,edge]   (which attacks `attack` runs; all by default)
 //   GATEWAY_NODE_FLAGS="..." adds node flags to every gateway process; GATEWAY_STDOUT=<file> keeps their output.
 
@@ -46,6 +50,8 @@ const { values: args } = parseArgs({
     tokens: { type: 'string', default: '100000' },
     only: { type: 'string' },
     attacks: { type: 'string', default: 'oversized,limited,unlimited,edge' },
+    batches: { type: 'string', default: '20' },
+    measure: { type: 'string', default: '15' },
   },
 });
 const parts = new Set((args.only ?? 'throughput,latency,attack,burst,memory,code').split(','));
@@ -356,6 +362,63 @@ if (parts.has('throughput')) {
     'All five gateways run at once, pinned to the same core, each receiving its share of the same requests (Authorization header included) at the same moments, so the machine\'s ups and downs fall on all of them alike. The measure is each process\'s CPU time (every thread, in nanoseconds from the scheduler) per request; its inverse, "throughput on the same CPU", is the requests per second each build serves per CPU-second. The comparison is over all rounds together (a collection of the old generation lands in one round and evens out over all of them); the median of the per-round ratios and its 95% confidence interval show how much single rounds scatter. Latencies include waiting for the core while another of the five runs.',
     '',
     ...buildTables(results),
+  );
+}
+
+// 1c. CPU per request over fresh processes. Two processes of one build, side by side, differ by
+// up to 10% in CPU per request (the controls above), more than identity costs, and keep their
+// difference for as long as they run: more rounds of the same processes do not average it out,
+// more processes do. Each batch starts two of each build at once on the same core, warms them up,
+// measures each once and stops them; every process counts once.
+if (parts.has('processes')) {
+  const batches = Number(args.batches);
+  const measureSeconds = Number(args.measure);
+  const variants: Variant[] = ['baseline', 'identity', 'baselineAgain', 'identityAgain'];
+  const each = sideBySideRate / 5; // the same rate per process as the five side by side
+  const perProcess: Record<'baseline' | 'identity', number[]> = { baseline: [], identity: [] };
+  const batchRatios: number[] = [];
+  const controlRatios: number[] = [];
+  for (let batch = 0; batch < batches; batch++) {
+    // Which slot starts first rotates, so no build is always the first to reach the core.
+    const order = variants.map((_, k) => variants[(batch + k) % variants.length]!);
+    const gateways = {} as Record<Variant, Gateway>;
+    for (const v of order) gateways[v] = await startGatewayProcess(standIns, v);
+    const runAll = (seconds: number) =>
+      Promise.all(variants.map((v) => paced({ url: `${gateways[v].url}/graphql`, query: QUERY, connections: Math.ceil(connections / 5), rate: each, durationSeconds: seconds, tokens })));
+    await runAll(warmup);
+    const before = variants.map((v) => cpuNs(gateways[v].pid));
+    const measured = await runAll(measureSeconds);
+    const after = variants.map((v) => cpuNs(gateways[v].pid));
+    await Promise.all(variants.map((v) => gateways[v].stop()));
+    const cpu = {} as Record<Variant, number>;
+    variants.forEach((v, i) => {
+      const r = measured[i]!;
+      if (r.non2xx || r.errors || r.timeouts) throw new Error(`${v}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts`);
+      cpu[v] = (after[i]! - before[i]!) / 1e6 / r.total;
+    });
+    perProcess.baseline.push(cpu.baseline, cpu.baselineAgain);
+    perProcess.identity.push(cpu.identity, cpu.identityAgain);
+    batchRatios.push((cpu.baseline + cpu.baselineAgain) / (cpu.identity + cpu.identityAgain));
+    controlRatios.push(cpu.baseline / cpu.baselineAgain);
+    process.stderr.write(`batch ${batch + 1}: ${variants.map((v) => `${v} ${cpu[v].toFixed(3)}`).join(', ')} ms CPU per request; identity / baseline ${batchRatios.at(-1)!.toFixed(3)}\n`);
+  }
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const sd = (xs: number[]) => Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1));
+  const overall = mean(perProcess.baseline) / mean(perProcess.identity);
+  // The ratio's standard error from the spread of the batches' ratios: the batches are independent.
+  const standardError = sd(batchRatios) / Math.sqrt(batches);
+  const [low, high] = medianConfidence(batchRatios);
+  report.push(
+    `### CPU per request over fresh processes (${batches} batches of four new gateways at once on one core, two of each build; ${each} requests/s to each, ${warmup} s warm-up, then ${measureSeconds} s measured; each process measured once)`,
+    '',
+    '| build | processes | mean CPU ms per request | spread between processes (standard deviation / mean) |',
+    '|---|---:|---:|---:|',
+    ...(['baseline', 'identity'] as const).map((b) => `| ${b === 'baseline' ? VARIANT_NAMES.baseline : VARIANT_NAMES.identity} | ${perProcess[b].length} | ${mean(perProcess[b]).toFixed(3)} | ${((100 * sd(perProcess[b])) / mean(perProcess[b])).toFixed(1)}% |`),
+    '',
+    `identity / baseline, throughput on the same CPU over all processes: **${overall.toFixed(3)}** (target >= 0.97), standard error ${standardError.toFixed(3)} from the batches' ratios (median ${median(batchRatios).toFixed(3)}, 95% confidence interval ${low.toFixed(3)} to ${high.toFixed(3)}); the control, baseline / baseline again within a batch: median ${median(controlRatios).toFixed(3)}, from ${Math.min(...controlRatios).toFixed(3)} to ${Math.max(...controlRatios).toFixed(3)}.`,
+    '',
+    `Identity / baseline by batch: ${batchRatios.map((r) => r.toFixed(3)).join(', ')}`,
+    '',
   );
 }
 
