@@ -378,6 +378,7 @@ if (parts.has('processes')) {
   const perProcess: Record<'baseline' | 'identity', number[]> = { baseline: [], identity: [] };
   const batchRatios: number[] = [];
   const controlRatios: number[] = [];
+  let failed = 0;
   for (let batch = 0; batch < batches; batch++) {
     // Which slot starts first rotates, so no build is always the first to reach the core.
     const order = variants.map((_, k) => variants[(batch + k) % variants.length]!);
@@ -396,7 +397,10 @@ if (parts.has('processes')) {
     const cpu = {} as Record<Variant, number>;
     variants.forEach((v, i) => {
       const r = measured[i]!;
-      if (r.non2xx || r.errors || r.timeouts) throw new Error(`${v}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts`);
+      // A failed request or two (a reset connection, as the attack runs see now and then) is
+      // counted and reported; more than 1% of a process's requests ends the run.
+      failed += r.non2xx + r.errors + r.timeouts;
+      if (r.non2xx + r.errors + r.timeouts > r.total / 100) throw new Error(`${v}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts of ${r.total}`);
       cpu[v] = (after[i]! - before[i]!) / 1e6 / r.total;
     });
     perProcess.baseline.push(cpu.baseline, cpu.baselineAgain);
@@ -420,7 +424,7 @@ if (parts.has('processes')) {
     '',
     `identity / baseline, throughput on the same CPU over all processes: **${overall.toFixed(3)}** (target >= 0.97), standard error ${standardError.toFixed(3)} from the batches' ratios (median ${median(batchRatios).toFixed(3)}, 95% confidence interval ${low.toFixed(3)} to ${high.toFixed(3)}); the control, baseline / baseline again within a batch: median ${median(controlRatios).toFixed(3)}, from ${Math.min(...controlRatios).toFixed(3)} to ${Math.max(...controlRatios).toFixed(3)}.`,
     '',
-    `Identity / baseline by batch: ${batchRatios.map((r) => r.toFixed(3)).join(', ')}`,
+    `Identity / baseline by batch: ${batchRatios.map((r) => r.toFixed(3)).join(', ')}. Requests failed while measured: ${failed}.`,
     '',
   );
 }
