@@ -221,6 +221,9 @@ function runJson<T>(script: string, config: Record<string, unknown>, idle = fals
 const load = (config: Record<string, unknown>) => runJson<LoadResult>('load.ts', config);
 /** Evenly spaced requests at a fixed rate (latency measured from when each was due). */
 const paced = (config: Record<string, unknown>) => runJson<LoadResult>('paced-load.ts', config);
+/** The same paced load to several gateways at once, each its own share: `rate` requests/s and `share` of the connections. */
+const pacedSideBySide = (gateways: Record<Variant, Gateway>, variants: Variant[], rate: number, share: number, seconds: number) =>
+  Promise.all(variants.map((v) => paced({ url: `${gateways[v].url}/graphql`, query: QUERY, connections: Math.ceil(connections / share), rate, durationSeconds: seconds, tokens })));
 
 /**
  * CPU time every thread of the process has used so far, in nanoseconds, as the scheduler counts
@@ -338,8 +341,7 @@ if (parts.has('throughput')) {
   // (another tenant, the clock's speed) falls on all of them alike, which rounds run one after the
   // other could not promise (their CPU per request moved by up to 50% from round to round).
   const each = sideBySideRate / variants.length;
-  const runAll = (seconds: number) =>
-    Promise.all(variants.map((v) => paced({ url: `${gateways[v].url}/graphql`, query: QUERY, connections: Math.ceil(connections / variants.length), rate: each, durationSeconds: seconds, tokens })));
+  const runAll = (seconds: number) => pacedSideBySide(gateways, variants, each, variants.length, seconds);
   // Warm-up: the JIT keeps improving each process for a while; identity also caches every user here.
   await runAll(warmup);
   const results = noRounds();
@@ -365,7 +367,7 @@ if (parts.has('throughput')) {
   );
 }
 
-// 1c. CPU per request over fresh processes. Two processes of one build, side by side, differ by
+// 1b. CPU per request over fresh processes. Two processes of one build, side by side, differ by
 // up to 10% in CPU per request (the controls above), more than identity costs, and keep their
 // difference for as long as they run: more rounds of the same processes do not average it out,
 // more processes do. Each batch starts two of each build at once on the same core, warms them up,
@@ -374,7 +376,7 @@ if (parts.has('processes')) {
   const batches = Number(args.batches);
   const measureSeconds = Number(args.measure);
   const variants: Variant[] = ['baseline', 'identity', 'baselineAgain', 'identityAgain'];
-  const each = sideBySideRate / 5; // the same rate per process as the five side by side
+  const each = sideBySideRate / BUILDS.length; // the same rate per process as the five side by side
   const perProcess: Record<'baseline' | 'identity', number[]> = { baseline: [], identity: [] };
   const batchRatios: number[] = [];
   const controlRatios: number[] = [];
@@ -384,8 +386,7 @@ if (parts.has('processes')) {
     const order = variants.map((_, k) => variants[(batch + k) % variants.length]!);
     const gateways = {} as Record<Variant, Gateway>;
     for (const v of order) gateways[v] = await startGatewayProcess(standIns, v);
-    const runAll = (seconds: number) =>
-      Promise.all(variants.map((v) => paced({ url: `${gateways[v].url}/graphql`, query: QUERY, connections: Math.ceil(connections / 5), rate: each, durationSeconds: seconds, tokens })));
+    const runAll = (seconds: number) => pacedSideBySide(gateways, variants, each, BUILDS.length, seconds);
     await runAll(warmup);
     // A full collection first: one of 50 to 200 ms falling in one process's window and not in
     // another's would weigh more than identity does.
@@ -420,7 +421,7 @@ if (parts.has('processes')) {
     '',
     '| build | processes | mean CPU ms per request | spread between processes (standard deviation / mean) |',
     '|---|---:|---:|---:|',
-    ...(['baseline', 'identity'] as const).map((b) => `| ${b === 'baseline' ? VARIANT_NAMES.baseline : VARIANT_NAMES.identity} | ${perProcess[b].length} | ${mean(perProcess[b]).toFixed(3)} | ${((100 * sd(perProcess[b])) / mean(perProcess[b])).toFixed(1)}% |`),
+    ...(['baseline', 'identity'] as const).map((b) => `| ${VARIANT_NAMES[b]} | ${perProcess[b].length} | ${mean(perProcess[b]).toFixed(3)} | ${((100 * sd(perProcess[b])) / mean(perProcess[b])).toFixed(1)}% |`),
     '',
     `identity / baseline, throughput on the same CPU over all processes: **${overall.toFixed(3)}** (target >= 0.97), standard error ${standardError.toFixed(3)} from the batches' ratios (median ${median(batchRatios).toFixed(3)}, 95% confidence interval ${low.toFixed(3)} to ${high.toFixed(3)}); the control, baseline / baseline again within a batch: median ${median(controlRatios).toFixed(3)}, from ${Math.min(...controlRatios).toFixed(3)} to ${Math.max(...controlRatios).toFixed(3)}.`,
     '',
@@ -429,7 +430,7 @@ if (parts.has('processes')) {
   );
 }
 
-// 1b. Latency: the same builds one after the other, each alone on the core while it is measured.
+// 1c. Latency: the same builds one after the other, each alone on the core while it is measured.
 if (parts.has('latency')) {
   const variants = BUILDS;
   const gateways = Object.fromEntries(await Promise.all(variants.map(async (v) => [v, await startGatewayProcess(standIns, v)] as const))) as Record<Variant, Gateway>;
