@@ -3,6 +3,7 @@
 // libraries) once per audience and reused until shortly before they expire.
 
 import { decodeJwt } from 'jose';
+import { fetch } from './http-client.ts';
 import type { GatewayMetrics } from './metrics.ts';
 
 export interface IdTokenSourceOptions {

@@ -4,6 +4,7 @@
 // at most once per cooldown, so random kids cannot turn into a flood of outgoing requests.
 
 import { createLocalJWKSet, type FlattenedJWSInput, type JSONWebKeySet, type JWK, type JWSHeaderParameters, type KeyObject, type CryptoKey } from 'jose';
+import { fetch } from './http-client.ts';
 import type { Logger } from '@graphql-hive/gateway';
 import type { GatewayMetrics } from './metrics.ts';
 import { LOG_EVENTS } from './log-events.ts';

@@ -9,6 +9,7 @@
 // once per process; a second gateway in the same process with other settings is refused.
 
 import { openTelemetrySetup } from '@graphql-hive/gateway/opentelemetry/setup';
+import { fetch } from './http-client.ts';
 import { useOpenTelemetry } from '@graphql-hive/gateway/opentelemetry';
 import type { GatewayPlugin, Logger } from '@graphql-hive/gateway';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';

@@ -2,6 +2,7 @@
 // deadline; anything but a clear answer is an error, so the caller fails closed.
 
 import type { GatewayMetrics } from './metrics.ts';
+import { fetch } from './http-client.ts';
 import { context, propagation } from '@opentelemetry/api';
 import { requestTrace } from './trace-context.ts';
 
