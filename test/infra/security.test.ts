@@ -133,6 +133,15 @@ test('the front door: Cloud Armor limits each address; edge_only closes the run.
   assert.equal(envOf(gatewayOf(opened)).get('FRONT_DOOR_HOST'), 'api.mindmirror.example', 'callers through the front door count by their own address from the first day');
   assert.doesNotMatch(String(opened.outputs.gateway_url), /mindmirror\.example/);
   assert.equal((opened.outputs.edge as { url: string }).url, 'https://api.mindmirror.example');
+  // Both doors are watched from outside while both are open, each a condition of the one alert.
+  const hostsOf = (plan: Rendered) => plan.resources.filter((r) => r.type === 'google_monitoring_uptime_check_config').map((r) => (r.values.monitored_resource as { labels: Record<string, string> }[])[0]!.labels.host);
+  const conditionsOf = (plan: Rendered) => (plan.resources.find((r) => r.type === 'google_monitoring_alert_policy' && r.values.display_name === 'Gateway failing its uptime check')!.values.conditions as { display_name: string }[]).map((c) => c.display_name);
+  const hosts = hostsOf(opened);
+  assert.equal(hosts.length, 2);
+  assert.ok(hosts.includes('api.mindmirror.example'), 'one check through the front door');
+  assert.match(JSON.stringify(hosts.find((h) => h !== 'api.mindmirror.example')), /google_cloud_run_v2_service\.this\.uri/, 'the other stays on the run.app URL (known after apply)');
+  assert.deepEqual(conditionsOf(opened), ['/healthcheck failing from two or more regions', '/healthcheck through the front door failing from two or more regions']);
+  assert.deepEqual(hostsOf(production).length, 1, 'without a front door, one check');
 
   const only = await renderProduction(undefined, DEPLOY_VARS, tfvarsWith({ edge_domain: '"api.mindmirror.example"', edge_only: 'true' }));
   assert.deepEqual(only.errors, []);
@@ -141,8 +150,8 @@ test('the front door: Cloud Armor limits each address; edge_only closes the run.
   assert.equal(envOf(gatewayOf(only)).get('TRUSTED_PROXY_HOPS'), '1');
   assert.equal(envOf(gatewayOf(only)).get('FRONT_DOOR_HOST'), 'api.mindmirror.example');
   assert.equal(only.outputs.gateway_url, 'https://api.mindmirror.example');
-  const uptime = only.resources.find((r) => r.type === 'google_monitoring_uptime_check_config')!;
-  assert.equal((uptime.values.monitored_resource as { labels: Record<string, string> }[])[0]!.labels.host, 'api.mindmirror.example');
+  assert.deepEqual(hostsOf(only), ['api.mindmirror.example'], 'the domain is the only door: one check, on it');
+  assert.equal(conditionsOf(only).length, 1);
 });
 
 test('the front-door rule names each way around the limit at once', async () => {

@@ -338,6 +338,9 @@ module "monitoring" {
 
   secret_rotation_subscription = module.secrets.rotation_subscription
 
+  # While both doors are open; with edge_only the domain is gateway_url itself.
+  front_door_url = local.edge && !var.edge_only ? "https://${var.edge_domain}" : ""
+
   depends_on = [google_project_service.required]
 }
 

@@ -3,6 +3,8 @@
 
 locals {
   gateway_host = trimprefix(var.gateway_url, "https://")
+  # Known at plan time (from variables only), unlike gateway_url, which is Cloud Run's address.
+  front_door_host = trimprefix(var.front_door_url, "https://")
   run_requests = "metric.type=\"run.googleapis.com/request_count\" AND resource.type=\"cloud_run_revision\""
   run_latency  = "metric.type=\"run.googleapis.com/request_latencies\" AND resource.type=\"cloud_run_revision\""
   run_5xx      = "${local.run_requests} AND metric.label.response_code_class=\"5xx\""
@@ -41,6 +43,39 @@ resource "google_monitoring_uptime_check_config" "gateway" {
   }
 }
 
+# The same check through the front door (load balancer, certificate, Cloud Armor, DNS): a broken
+# certificate or DNS record shows here before the apps are moved onto the domain.
+resource "google_monitoring_uptime_check_config" "front_door" {
+  count = var.front_door_url == "" ? 0 : 1
+
+  project      = var.project_id
+  display_name = "gateway ${var.gateway_health_path} through the front door"
+  timeout      = "10s"
+  period       = "60s"
+
+  http_check {
+    path         = var.gateway_health_path
+    port         = 443
+    use_ssl      = true
+    validate_ssl = true
+  }
+
+  monitored_resource {
+    type = "uptime_url"
+    labels = {
+      project_id = var.project_id
+      host       = local.front_door_host
+    }
+  }
+}
+
+locals {
+  uptime_checks = concat(
+    [{ name = var.gateway_health_path, id = google_monitoring_uptime_check_config.gateway.uptime_check_id }],
+    [for check in google_monitoring_uptime_check_config.front_door : { name = "${var.gateway_health_path} through the front door", id = check.uptime_check_id }],
+  )
+}
+
 resource "google_monitoring_alert_policy" "gateway_down" {
   project               = var.project_id
   display_name          = "Gateway failing its uptime check"
@@ -48,26 +83,29 @@ resource "google_monitoring_alert_policy" "gateway_down" {
   severity              = "CRITICAL"
   notification_channels = [google_monitoring_notification_channel.email.id]
 
-  conditions {
-    display_name = "${var.gateway_health_path} failing from two or more regions"
-    condition_threshold {
-      filter     = "metric.type=\"monitoring.googleapis.com/uptime_check/check_passed\" AND resource.type=\"uptime_url\" AND metric.label.check_id=\"${google_monitoring_uptime_check_config.gateway.uptime_check_id}\""
-      comparison = "COMPARISON_GT"
-      # One failing region is often the prober's network; two is the gateway.
-      threshold_value = 1
-      duration        = "300s"
-      aggregations {
-        alignment_period     = "1200s"
-        per_series_aligner   = "ALIGN_NEXT_OLDER"
-        cross_series_reducer = "REDUCE_COUNT_FALSE"
-        group_by_fields      = ["resource.label.host"]
+  dynamic "conditions" {
+    for_each = local.uptime_checks
+    content {
+      display_name = "${conditions.value.name} failing from two or more regions"
+      condition_threshold {
+        filter     = "metric.type=\"monitoring.googleapis.com/uptime_check/check_passed\" AND resource.type=\"uptime_url\" AND metric.label.check_id=\"${conditions.value.id}\""
+        comparison = "COMPARISON_GT"
+        # One failing region is often the prober's network; two is the gateway.
+        threshold_value = 1
+        duration        = "300s"
+        aggregations {
+          alignment_period     = "1200s"
+          per_series_aligner   = "ALIGN_NEXT_OLDER"
+          cross_series_reducer = "REDUCE_COUNT_FALSE"
+          group_by_fields      = ["resource.label.host"]
+        }
       }
     }
   }
 
   documentation {
     mime_type = "text/markdown"
-    content   = "The public gateway does not answer ${var.gateway_health_path}. Check its latest revision (gcloud run services describe ${var.gateway_service}); roll back with make production-rollback-traffic."
+    content   = "The public gateway does not answer ${var.gateway_health_path}; the incident names the host. Check its latest revision (gcloud run services describe ${var.gateway_service}); roll back with make production-rollback-traffic. Only the front door's host failing: its certificate, DNS record or Cloud Armor policy (runbook: ${var.runbook_url}#front-door)."
   }
 }
 

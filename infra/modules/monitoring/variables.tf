@@ -23,6 +23,17 @@ variable "gateway_url" {
   type        = string
 }
 
+variable "front_door_url" {
+  description = "The front door's URL (https://...) while the gateway's own URL still takes the internet too (edge_domain without edge_only): checked from outside as well, so the door the apps move to is watched before they move. Empty when there is no front door, or when it is gateway_url itself."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.front_door_url == "" || can(regex("^https://[a-z0-9.-]+$", var.front_door_url))
+    error_message = "front_door_url must be empty or https://<host>, without a path."
+  }
+}
+
 variable "gateway_service" {
   description = "Cloud Run service name of the gateway."
   type        = string
