@@ -12,15 +12,16 @@
 //  4. resident memory while 100k distinct valid tokens of 100k users arrive, against the same
 //     traffic without tokens on the gateway without identity;
 //  5. the identity code's own CPU time per request, alone in this process;
-//  6. (--only processes) identity's CPU cost over many fresh processes: batches of four new
-//     gateways at once, two of each build, measured once each after their warm-up, so what one
-//     process differs from another by chance (its JIT, its heap's layout) averages out.
+//  6. (--only processes) identity's CPU cost (or with --pair identity:full, the protections')
+//     over many fresh processes: batches of four new gateways at once, two of each build, measured
+//     once each after their warm-up, so what one process differs from another by chance (its
+//     JIT, its heap's layout) averages out.
 // Each gateway runs in its own process, compiled as the container image runs it, pinned to the
 // first core; the load generators (autocannon), the attacker and the stand-ins on the second.
 //
 //   node --import tsx bench/gateway/run.ts [--rounds 40] [--side-by-side-rate 300] [--latency-rounds 10] [--duration 5] [--warmup 20] [--rate 500]
 //     [--connections 50] [--users 50] [--burst 500] [--tokens 100000] [--only throughput,latency,attack,burst,memory,code,processes]
-//     [--batches 20] [--measure 15]   (processes: how many batches of four fresh gateways, seconds each is measured)
+//     [--batches 20] [--measure 15] [--pair baseline:identity|identity:full]   (processes: how many batches of four fresh gateways, seconds each is measured, which two builds)
 //     [--attacks oversized,limited,unlimited,edge]   (which attacks `attack` runs; all by default)
 //   GATEWAY_NODE_FLAGS="..." adds node flags to every gateway process; GATEWAY_STDOUT=<file> keeps their output.
 
@@ -52,6 +53,8 @@ const { values: args } = parseArgs({
     attacks: { type: 'string', default: 'oversized,limited,unlimited,edge' },
     batches: { type: 'string', default: '20' },
     measure: { type: 'string', default: '15' },
+    // processes: the build measured against another, as `<against>:<build>`.
+    pair: { type: 'string', default: 'baseline:identity' },
   },
 });
 const parts = new Set((args.only ?? 'throughput,latency,attack,burst,memory,code').split(','));
@@ -60,6 +63,13 @@ const chosen = new Set(String(args.attacks).split(','));
 const unknownAttacks = [...chosen].filter((name) => !ATTACK_NAMES.includes(name));
 if (unknownAttacks.length > 0) {
   process.stderr.write(`--attacks: unknown ${unknownAttacks.join(', ')}; choose from ${ATTACK_NAMES.join(', ')}\n`);
+  process.exit(2);
+}
+// The pairs the fresh-processes measure compares: identity against none, protections against none.
+const PAIRS: Record<string, ['baseline' | 'identity', 'identity' | 'full']> = { 'baseline:identity': ['baseline', 'identity'], 'identity:full': ['identity', 'full'] };
+const pair = PAIRS[String(args.pair)];
+if (!pair) {
+  process.stderr.write(`--pair: unknown ${args.pair}; choose from ${Object.keys(PAIRS).join(', ')}\n`);
   process.exit(2);
 }
 const rounds = Number(args.rounds);
@@ -121,13 +131,14 @@ process.on('exit', () => {
 // The baseline and identity twice, each in two processes: how far two processes of one build
 // differ (each JIT optimises its own way) is the least difference between builds that means
 // anything, and comparing both processes of each build averages some of it out.
-type Variant = 'baseline' | 'identity' | 'full' | 'baselineAgain' | 'identityAgain';
+type Variant = 'baseline' | 'identity' | 'full' | 'baselineAgain' | 'identityAgain' | 'fullAgain';
 const VARIANT_FLAGS: Record<Variant, string[]> = {
   baseline: ['--without-identity', '--without-protections'],
   identity: ['--without-protections'],
   full: [],
   baselineAgain: ['--without-identity', '--without-protections'],
   identityAgain: ['--without-protections'],
+  fullAgain: [],
 };
 const VARIANT_NAMES: Record<Variant, string> = {
   baseline: 'without identity, without protections (baseline)',
@@ -135,6 +146,7 @@ const VARIANT_NAMES: Record<Variant, string> = {
   full: 'identity + protections',
   baselineAgain: 'the baseline again, in a process of its own (control)',
   identityAgain: 'identity again, in a process of its own (control)',
+  fullAgain: 'identity + protections again, in a process of its own (control)',
 };
 
 function tsx(script: string, scriptArgs: string[], idle = false): ChildProcess {
@@ -375,9 +387,11 @@ if (parts.has('throughput')) {
 if (parts.has('processes')) {
   const batches = Number(args.batches);
   const measureSeconds = Number(args.measure);
-  const variants: Variant[] = ['baseline', 'identity', 'baselineAgain', 'identityAgain'];
+  const [against, build] = pair;
+  const again = (v: 'baseline' | 'identity' | 'full') => `${v}Again` as Variant;
+  const variants: Variant[] = [against, build, again(against), again(build)];
   const each = sideBySideRate / BUILDS.length; // the same rate per process as the five side by side
-  const perProcess: Record<'baseline' | 'identity', number[]> = { baseline: [], identity: [] };
+  const perProcess: Record<'against' | 'build', number[]> = { against: [], build: [] };
   const batchRatios: number[] = [];
   const controlRatios: number[] = [];
   let failed = 0;
@@ -389,7 +403,7 @@ if (parts.has('processes')) {
     const runAll = (seconds: number) => pacedSideBySide(gateways, variants, each, BUILDS.length, seconds);
     await runAll(warmup);
     // A full collection first: one of 50 to 200 ms falling in one process's window and not in
-    // another's would weigh more than identity does.
+    // another's would weigh more than the difference measured does.
     await Promise.all(variants.map((v) => gateways[v].sample()));
     const before = variants.map((v) => cpuNs(gateways[v].pid));
     const measured = await runAll(measureSeconds);
@@ -404,28 +418,28 @@ if (parts.has('processes')) {
       if (r.non2xx + r.errors + r.timeouts > r.total / 100) throw new Error(`${v}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts of ${r.total}`);
       cpu[v] = (after[i]! - before[i]!) / 1e6 / r.total;
     });
-    perProcess.baseline.push(cpu.baseline, cpu.baselineAgain);
-    perProcess.identity.push(cpu.identity, cpu.identityAgain);
-    batchRatios.push((cpu.baseline + cpu.baselineAgain) / (cpu.identity + cpu.identityAgain));
-    controlRatios.push(cpu.baseline / cpu.baselineAgain);
-    process.stderr.write(`batch ${batch + 1}: ${variants.map((v) => `${v} ${cpu[v].toFixed(3)}`).join(', ')} ms CPU per request; identity / baseline ${batchRatios.at(-1)!.toFixed(3)}\n`);
+    perProcess.against.push(cpu[against], cpu[again(against)]);
+    perProcess.build.push(cpu[build], cpu[again(build)]);
+    batchRatios.push((cpu[against] + cpu[again(against)]) / (cpu[build] + cpu[again(build)]));
+    controlRatios.push(cpu[against] / cpu[again(against)]);
+    process.stderr.write(`batch ${batch + 1}: ${variants.map((v) => `${v} ${cpu[v].toFixed(3)}`).join(', ')} ms CPU per request; ${build} / ${against} ${batchRatios.at(-1)!.toFixed(3)}\n`);
   }
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const sd = (xs: number[]) => Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1));
-  const overall = mean(perProcess.baseline) / mean(perProcess.identity);
+  const overall = mean(perProcess.against) / mean(perProcess.build);
   // The ratio's standard error from the spread of the batches' ratios: the batches are independent.
   const standardError = sd(batchRatios) / Math.sqrt(batches);
   const [low, high] = medianConfidence(batchRatios);
   report.push(
-    `### CPU per request over fresh processes (${batches} batches of four new gateways at once on one core, two of each build; ${each} requests/s to each, ${warmup} s warm-up, then ${measureSeconds} s measured; each process measured once, right after a full collection)`,
+    `### CPU per request over fresh processes, ${VARIANT_NAMES[build]} against ${VARIANT_NAMES[against]} (${batches} batches of four new gateways at once on one core, two of each build; ${each} requests/s to each, ${warmup} s warm-up, then ${measureSeconds} s measured; each process measured once, right after a full collection)`,
     '',
     '| build | processes | mean CPU ms per request | spread between processes (standard deviation / mean) |',
     '|---|---:|---:|---:|',
-    ...(['baseline', 'identity'] as const).map((b) => `| ${VARIANT_NAMES[b]} | ${perProcess[b].length} | ${mean(perProcess[b]).toFixed(3)} | ${((100 * sd(perProcess[b])) / mean(perProcess[b])).toFixed(1)}% |`),
+    ...(['against', 'build'] as const).map((b) => `| ${VARIANT_NAMES[pair[b === 'against' ? 0 : 1]]} | ${perProcess[b].length} | ${mean(perProcess[b]).toFixed(3)} | ${((100 * sd(perProcess[b])) / mean(perProcess[b])).toFixed(1)}% |`),
     '',
-    `identity / baseline, throughput on the same CPU over all processes: **${overall.toFixed(3)}** (target >= 0.97), standard error ${standardError.toFixed(3)} from the batches' ratios (median ${median(batchRatios).toFixed(3)}, 95% confidence interval ${low.toFixed(3)} to ${high.toFixed(3)}); the control, baseline / baseline again within a batch: median ${median(controlRatios).toFixed(3)}, from ${Math.min(...controlRatios).toFixed(3)} to ${Math.max(...controlRatios).toFixed(3)}.`,
+    `${build} / ${against}, throughput on the same CPU over all processes: **${overall.toFixed(3)}** (target >= 0.97), standard error ${standardError.toFixed(3)} from the batches' ratios (median ${median(batchRatios).toFixed(3)}, 95% confidence interval ${low.toFixed(3)} to ${high.toFixed(3)}); the control, ${against} / ${against} again within a batch: median ${median(controlRatios).toFixed(3)}, from ${Math.min(...controlRatios).toFixed(3)} to ${Math.max(...controlRatios).toFixed(3)}.`,
     '',
-    `Identity / baseline by batch: ${batchRatios.map((r) => r.toFixed(3)).join(', ')}. Requests failed while measured: ${failed}.`,
+    `${build} / ${against} by batch: ${batchRatios.map((r) => r.toFixed(3)).join(', ')}. Requests failed while measured: ${failed}.`,
     '',
   );
 }
