@@ -44,7 +44,8 @@ resource "google_monitoring_uptime_check_config" "gateway" {
 }
 
 # The same check through the front door (load balancer, certificate, Cloud Armor, DNS): a broken
-# certificate or DNS record shows here before the apps are moved onto the domain.
+# certificate or DNS record shows here before the apps are moved onto the domain. A resource of
+# its own rather than a for_each over hosts: the first check keeps its address in existing state.
 resource "google_monitoring_uptime_check_config" "front_door" {
   count = var.front_door_url == "" ? 0 : 1
 
