@@ -5,6 +5,8 @@
 
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { TestStack, postGraphQL, startTestGateway, type TestGateway } from './support/gateway.ts';
 
@@ -35,4 +37,24 @@ test('the users_service lookup goes out through the client the subgraph calls us
   const routed = calls.find((c) => !c.body.query?.includes('userBySupabaseId'));
   assert.ok(lookup && routed, 'a new user: looked up, then the query routed');
   assert.deepEqual(fingerprint(lookup.headers), fingerprint(routed.headers));
+});
+
+test('a redirect from users_service is refused, never followed: the lookup fails closed', async () => {
+  // users_service answering with a redirect to the real one: following it would send the
+  // gateway's lookup (and its Google ID token in production) wherever the redirect points.
+  const redirects: Server = createServer((_req, res) => res.writeHead(307, { location: stack.mesh.usersUrl }).end());
+  await new Promise<void>((resolve) => redirects.listen(0, '127.0.0.1', resolve));
+  const redirected = await startTestGateway(stack.options({ usersServiceUrl: `http://127.0.0.1:${(redirects.address() as AddressInfo).port}/graphql` }));
+  try {
+    const sub = randomUUID();
+    stack.mesh.register(sub, `iid-${sub.slice(0, 8)}`);
+    const before = stack.mesh.received.length;
+    const res = await postGraphQL(redirected.graphqlUrl, { query: '{ me { internalId } }' }, [['authorization', `Bearer ${await stack.issuer.sign({ sub })}`]]);
+    assert.equal(res.status, 503, JSON.stringify(res.body));
+    assert.equal(res.body.errors?.[0]?.extensions?.['code'], 'IDENTITY_UNAVAILABLE');
+    assert.equal(stack.mesh.received.slice(before).filter((c) => c.body.query?.includes('userBySupabaseId')).length, 0, 'the redirect target was never asked');
+  } finally {
+    await redirected.close();
+    await new Promise((resolve) => redirects.close(resolve));
+  }
 });
