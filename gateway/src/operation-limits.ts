@@ -1,7 +1,8 @@
 // Limits on what one request may ask for, each checked before the work it protects:
 // - operations per batch, as soon as the body is parsed (each operation is parsed and validated
 //   on its own, so every other limit is multiplied by the batch size);
-// - characters of a document, before it is parsed: the runtime keeps up to 1,024 parsed
+// - characters of a document, before it is parsed (refused from the parse hook, before the parser
+//   runs, so never kept by the runtime's parse cache): the runtime keeps up to 1,024 parsed
 //   documents keyed by their text (never one that failed to parse: see afterParse), so this
 //   bounds that memory too; comments, which no token limit counts, count here;
 // - lexical tokens, while parsing (graphql-js's own maxLexicalTokens stops the parser at the
@@ -126,14 +127,12 @@ export function useOperationLimits(limits: OperationLimits, refusals: Refusals):
   return {
     onRequestParse: () => batchCheck,
 
-    onParams({ params, setResult, context }) {
-      const text = params.query;
-      if (typeof text !== 'string' || text.length <= limits.maxDocumentCharacters) return;
-      const detail = `${text.length} characters > ${limits.maxDocumentCharacters}`;
-      setResult({ errors: [refusals.refuse('characters', message('characters', detail), { detail, identity: (context as IdentityCarrier)[IDENTITY], document: text })] });
-    },
-
-    onParse({ setParseFn }) {
+    onParse({ params, setParseFn, context }) {
+      const text = typeof params.source === 'string' ? params.source : params.source.body;
+      if (text.length > limits.maxDocumentCharacters) {
+        const detail = `${text.length} characters > ${limits.maxDocumentCharacters}`;
+        throw refusals.refuse('characters', message('characters', detail), { detail, identity: (context as IdentityCarrier)[IDENTITY], document: text });
+      }
       setParseFn(parseWithTokenLimit);
       return afterParse;
     },

@@ -8,12 +8,18 @@ import type { BodyLimit } from './body-limit.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { OperationLimits } from './operation-limits.ts';
 import { DEFAULTS, type GatewayOptions } from './options.ts';
-import { RateLimiter, refuseKnownOverLimit, type RateLimitSettings } from './rate-limits.ts';
+import { RateLimiter, refuseKnownOverLimit, webSocketRateLimits, type RateLimitSettings } from './rate-limits.ts';
 import type { Refusals } from './refusals.ts';
+
+/** The protections one by one, for the benchmark that measures each one's cost. */
+export const PROTECTION_PARTS = ['http-refusals', 'rate-limits', 'operation-limits', 'internal-fields'] as const;
+export type ProtectionPart = (typeof PROTECTION_PARTS)[number];
 
 export interface Protections {
   /** false: the benchmark's baseline, without any of them. */
   enabled: boolean;
+  /** Left out although enabled: the benchmark only. */
+  leaveOut: ReadonlySet<ProtectionPart>;
   limits: OperationLimits;
   rateLimiter: RateLimiter;
   /** Per-second counts per user, in memory only. */
@@ -24,6 +30,8 @@ export interface Protections {
   overLimit: ((req: IncomingMessage, res: ServerResponse) => boolean) | undefined;
   /** The 413 before the body; undefined without protections. */
   bodyLimit: BodyLimit | undefined;
+  /** Each WebSocket operation charged to its caller; undefined without protections. */
+  webSocketRateLimit: ReturnType<typeof webSocketRateLimits> | undefined;
   close(): void;
 }
 
@@ -31,6 +39,8 @@ export interface ProtectionParts {
   production: boolean;
   /** false leaves the HTTP server's refusals out (the runtime leaves its plugins out too). */
   enabled: boolean;
+  /** Parts left out all the same (the benchmark's measure of each one). */
+  leaveOut: ReadonlySet<ProtectionPart>;
   refusals: Refusals;
   metrics: GatewayMetrics;
   /** The shared counts, when Redis is configured. */
@@ -71,21 +81,24 @@ export function createProtections(options: GatewayOptions, parts: ProtectionPart
     frontDoorHost: options.frontDoorHost?.toLowerCase(),
   };
   const maxRequestBytes = options.maxRequestBytes ?? DEFAULTS.maxRequestBytes;
+  const httpRefusals = parts.enabled && !parts.leaveOut.has('http-refusals');
   return {
     enabled: parts.enabled,
+    leaveOut: parts.leaveOut,
     limits,
     rateLimiter,
     burstLimiter,
     rateLimits,
     maxRequestBytes,
-    overLimit: parts.enabled ? refuseKnownOverLimit(rateLimiter, burstLimiter, rateLimits, refusals, maxRequestBytes) : undefined,
-    bodyLimit: parts.enabled
+    overLimit: httpRefusals ? refuseKnownOverLimit(rateLimiter, burstLimiter, rateLimits, refusals, maxRequestBytes) : undefined,
+    bodyLimit: httpRefusals
       ? {
           maxBytes: maxRequestBytes,
           onRefused: (detail) => refusals.record('body_size', { detail }),
           message: production ? 'The request body is too large.' : `The request body is larger than ${maxRequestBytes} bytes.`,
         }
       : undefined,
+    webSocketRateLimit: parts.enabled && !parts.leaveOut.has('rate-limits') ? webSocketRateLimits(rateLimiter, rateLimits, refusals, burstLimiter) : undefined,
     close() {
       rateLimiter.close();
       burstLimiter.close();

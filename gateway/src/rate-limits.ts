@@ -17,6 +17,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Redis } from 'ioredis';
 import type { GatewayPlugin } from '@graphql-hive/gateway';
+import type { GraphQLError } from 'graphql';
 import { clientAddress } from './client-address.ts';
 import { IDENTITY, type IdentityCarrier } from './identity-plugin.ts';
 import { ExpiringLru } from './lru.ts';
@@ -198,10 +199,7 @@ export interface RateLimitSettings {
   frontDoorHost?: string;
 }
 
-/** Marks a request already charged over HTTP, so its operations are not charged again. */
-const CHARGED = Symbol('mindmirror.rate-limit-charged');
-
-type Context = IdentityCarrier & { req?: IncomingMessage; [CHARGED]?: true };
+type Context = IdentityCarrier & { req?: IncomingMessage };
 
 /** The body of every 429: the same message and code whichever path refuses. */
 function tooManyBody(limit: 'rate_user' | 'rate_address', retryAfter: number): string {
@@ -209,70 +207,81 @@ function tooManyBody(limit: 'rate_user' | 'rate_address', retryAfter: number): s
 }
 const tooManyMessage = (retryAfter: number) => `Too many requests: try again in ${retryAfter} s.`;
 
-export function useRateLimits(limiter: RateLimiter, settings: RateLimitSettings, refusals: Refusals, burstLimiter: RateLimiter): GatewayPlugin {
-  const addressBucket = (req: IncomingMessage | undefined) => `address:${clientAddress(req, settings.trustedProxyHops, settings.frontDoorHost)}`;
-  const limitsUsers = settings.perUser > 0 || settings.burstPerUser > 0;
-  // The burst limiter has no Redis, so its verdict is always immediate.
-  const chargeUser = (key: string, weight: number): number | Promise<number> => {
-    const burst = settings.burstPerUser > 0 ? (burstLimiter.charge(key, settings.burstPerUser, weight) as number) : 0;
-    if (burst > 0) return burst;
-    return settings.perUser > 0 ? limiter.charge(key, settings.perUser, weight) : 0;
-  };
-
+/** What a caller is charged, by user or by address; 0 when allowed, else the seconds to wait. */
+function callerCharges(limiter: RateLimiter, settings: RateLimitSettings, burstLimiter: RateLimiter) {
   return {
-    // HTTP: callers without a token are charged by address before the body is read; signed-in
-    // callers once their identity is known, one count per operation of a batch. A caller whose
-    // token is already known and who is already over the limit is refused before the body is
-    // read too, so a flood from one account costs a header each, not a body each.
+    limitsUsers: settings.perUser > 0 || settings.burstPerUser > 0,
+    limitsAddresses: settings.perAddress > 0,
+    // The burst limiter has no Redis, so its verdict is always immediate.
+    user(supabaseId: string, weight: number): number | Promise<number> {
+      const key = `user:${supabaseId}`;
+      const burst = settings.burstPerUser > 0 ? (burstLimiter.charge(key, settings.burstPerUser, weight) as number) : 0;
+      if (burst > 0) return burst;
+      return settings.perUser > 0 ? limiter.charge(key, settings.perUser, weight) : 0;
+    },
+    address(req: IncomingMessage | undefined): number | Promise<number> {
+      return limiter.charge(`address:${clientAddress(req, settings.trustedProxyHops, settings.frontDoorHost)}`, settings.perAddress);
+    },
+  };
+}
+
+/**
+ * Over HTTP: callers without a token are charged by address before the body is read; signed-in
+ * callers once their identity is known, one count per operation of a batch. A caller whose token
+ * is already known and who is already over the limit is refused before the body is read too
+ * (refuseKnownOverLimit), so a flood from one account costs a header each, not a body each.
+ */
+export function useRateLimits(limiter: RateLimiter, settings: RateLimitSettings, refusals: Refusals, burstLimiter: RateLimiter): GatewayPlugin {
+  const charge = callerCharges(limiter, settings, burstLimiter);
+  return {
     onRequestParse({ request, serverContext, endResponse, fetchAPI }) {
       const context = serverContext as Context;
-      context[CHARGED] = true;
-      // Answered before the body is read; the connection closes after the answer, so the unread
-      // body is never received and drained (a caller over its limit gets nothing more for free).
-      const tooMany = (retryAfter: number) => {
-        refusals.record('rate_address');
-        const headers = { 'content-type': 'application/json; charset=utf-8', 'retry-after': String(retryAfter), connection: 'close' };
-        endResponse(new fetchAPI.Response(tooManyBody('rate_address', retryAfter), { status: 429, headers }));
-      };
-      const authorization = request.headers.get('authorization');
-      if (authorization === null) {
-        if (settings.perAddress === 0) return undefined;
-        const refuseAnonymous = (retryAfter: number) => void (retryAfter > 0 && tooMany(retryAfter));
-        const verdict = limiter.charge(addressBucket(context.req), settings.perAddress);
+      if (request.headers.get('authorization') === null) {
+        if (!charge.limitsAddresses) return undefined;
+        // Answered before the body is read; the connection closes after the answer, so the unread
+        // body is never received and drained (a caller over its limit gets nothing more for free).
+        const refuseAnonymous = (retryAfter: number) => {
+          if (retryAfter === 0) return;
+          refusals.record('rate_address');
+          const headers = { 'content-type': 'application/json; charset=utf-8', 'retry-after': String(retryAfter), connection: 'close' };
+          endResponse(new fetchAPI.Response(tooManyBody('rate_address', retryAfter), { status: 429, headers }));
+        };
+        const verdict = charge.address(context.req);
         return typeof verdict === 'number' ? refuseAnonymous(verdict) : verdict.then(refuseAnonymous);
       }
-      if (!limitsUsers) return undefined;
-      // A known caller already over a limit was refused before reaching here (refuseKnownOverLimit).
+      if (!charge.limitsUsers) return undefined;
       return {
         onRequestParseDone({ requestParserResult }) {
           const identity = context[IDENTITY];
           if (identity?.kind !== 'user') return undefined;
-          const weight = Array.isArray(requestParserResult) ? requestParserResult.length : 1;
           const refuseUser = (retryAfter: number) => {
             if (retryAfter === 0) return;
             throw refusals.refuse('rate_user', tooManyMessage(retryAfter), { identity }, { http: { status: 429, headers: { 'retry-after': String(retryAfter) } } });
           };
-          const verdict = chargeUser(`user:${identity.supabaseId}`, weight);
+          const verdict = charge.user(identity.supabaseId, Array.isArray(requestParserResult) ? requestParserResult.length : 1);
           return typeof verdict === 'number' ? refuseUser(verdict) : verdict.then(refuseUser);
         },
       };
     },
+  };
+}
 
-    // WebSocket: every operation is charged as it arrives (one connection carries many).
-    onParams({ context, setResult }) {
-      const ctx = context as Context;
-      if (ctx[CHARGED]) return;
-      const identity = ctx[IDENTITY];
-      const user = identity?.kind === 'user';
-      if (user ? !limitsUsers : settings.perAddress === 0) return;
-      const refuseOperation = (retryAfter: number) => {
-        if (retryAfter === 0) return;
-        const limitName = user ? 'rate_user' : 'rate_address';
-        setResult({ errors: [refusals.refuse(limitName, tooManyMessage(retryAfter), { identity }, { extensions: { retryAfterSeconds: retryAfter } })] });
-      };
-      const verdict = user ? chargeUser(`user:${identity.supabaseId}`, 1) : limiter.charge(addressBucket(ctx.req), settings.perAddress);
-      return typeof verdict === 'number' ? refuseOperation(verdict) : verdict.then(refuseOperation);
-    },
+/**
+ * Over WebSocket every operation is charged as it arrives (one connection carries many), by the
+ * identity its connection established, or by address without one. Resolves to the refusal that is
+ * the operation's answer, or undefined when it may run. Called by the WebSocket endpoint itself,
+ * not from a runtime hook every HTTP request would pay for.
+ */
+export function webSocketRateLimits(limiter: RateLimiter, settings: RateLimitSettings, refusals: Refusals, burstLimiter: RateLimiter) {
+  const charge = callerCharges(limiter, settings, burstLimiter);
+  return (context: Context): GraphQLError | undefined | Promise<GraphQLError | undefined> => {
+    const identity = context[IDENTITY];
+    const user = identity?.kind === 'user';
+    if (user ? !charge.limitsUsers : !charge.limitsAddresses) return undefined;
+    const refusal = (retryAfter: number) =>
+      retryAfter === 0 ? undefined : refusals.refuse(user ? 'rate_user' : 'rate_address', tooManyMessage(retryAfter), { identity }, { extensions: { retryAfterSeconds: retryAfter } });
+    const verdict = user ? charge.user(identity.supabaseId, 1) : charge.address(context.req);
+    return typeof verdict === 'number' ? refusal(verdict) : verdict.then(refusal);
   };
 }
 

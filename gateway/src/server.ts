@@ -16,7 +16,7 @@ import { createMetricsServer } from './metrics-server.ts';
 import { createMetrics, type GatewayMetrics } from './metrics.ts';
 import { DEFAULTS, isProduction, type GatewayOptions } from './options.ts';
 import { parseBodyFirst, whoseBodyFirst } from './parsed-body.ts';
-import { createProtections } from './protections.ts';
+import { createProtections, type ProtectionPart } from './protections.ts';
 import { createRefusals } from './refusals.ts';
 import { createRuntime, GRAPHQL_PATH } from './runtime.ts';
 import { readTrustedDocuments } from './trusted-documents.ts';
@@ -42,6 +42,8 @@ export interface GatewayInternals {
   identity?: boolean;
   /** false runs the same gateway without limits, rate limits, internal fields and hidden hints: the benchmark's baseline only. */
   protections?: boolean;
+  /** Protections left out one by one: the benchmark's measure of what each costs, only. */
+  leaveOut?: readonly ProtectionPart[];
   /** true restores Hive's merging of identical in-flight subgraph requests (tests of the second layer). */
   mergeIdenticalSubgraphRequests?: boolean;
   /** How often a Redis outage is logged again while it lasts (default a minute; tests shorten it). */
@@ -74,6 +76,7 @@ export async function startGateway(options: GatewayOptions, internals: GatewayIn
   const protections = createProtections(options, {
     production,
     enabled: internals.protections !== false,
+    leaveOut: new Set(internals.leaveOut),
     refusals,
     metrics,
     redis: identity?.redis,
@@ -96,6 +99,7 @@ export async function startGateway(options: GatewayOptions, internals: GatewayIn
     trustedDocuments,
     mergeIdenticalSubgraphRequests: internals.mergeIdenticalSubgraphRequests === true,
     protections: protections.enabled,
+    leaveOut: protections.leaveOut,
     tracing: setupTracing(
       {
         // Off unless asked: a developer's shell often has GOOGLE_CLOUD_PROJECT set, and a local
@@ -147,6 +151,7 @@ export async function startGateway(options: GatewayOptions, internals: GatewayIn
     authenticator: identity?.authenticator,
     signedIn: trustedDocuments ? signedIn : undefined,
     maxPayloadBytes: maxRequestBytes,
+    rateLimit: protections.webSocketRateLimit,
   });
   const metricsServer = createMetricsServer(metrics);
 

@@ -1,9 +1,9 @@
 // GraphQL over WebSocket (graphql-ws) on the GraphQL endpoint. Every operation is authenticated
 // from the connection's params before it reaches the gateway runtime; nothing reads identity from
-// the merged `context.headers` Hive builds for sockets. The upgrade request itself is refused
-// when it carries two Authorization lines, as an HTTP request would be. Operations then run
-// through the runtime's own request pipeline, so the limits, trusted documents, internal fields
-// and rate limits apply to them as to HTTP.
+// the merged `context.headers` Hive builds for sockets, and each is then charged to its caller's
+// rate limits. The upgrade request itself is refused when it carries two Authorization lines, as
+// an HTTP request would be. Operations then run through the runtime's own request pipeline, so the
+// limits, trusted documents and internal fields apply to them as to HTTP.
 
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -36,6 +36,8 @@ export interface WebSocketEndpointOptions {
   signedIn: SignedInRequests | undefined;
   /** The largest message accepted, the same cap as an HTTP body. */
   maxPayloadBytes: number;
+  /** Charges each operation to its caller: the refusal that answers it, if any (rate-limits.ts). */
+  rateLimit: ((context: OperationContext) => GraphQLError | undefined | Promise<GraphQLError | undefined>) | undefined;
 }
 
 function rejectUpgrade(socket: Duplex, status: number, reason: string, body: object, headers: Record<string, string> = {}): void {
@@ -46,7 +48,7 @@ function rejectUpgrade(socket: Duplex, status: number, reason: string, body: obj
 }
 
 export function attachWebSocketEndpoint(server: Server, runtime: GatewayRuntime, options: WebSocketEndpointOptions): WebSocketEndpoint {
-  const { path, authenticator, signedIn } = options;
+  const { path, authenticator, signedIn, rateLimit } = options;
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if ((req.url ?? '').split('?')[0] !== path) {
@@ -74,11 +76,15 @@ export function attachWebSocketEndpoint(server: Server, runtime: GatewayRuntime,
   const authenticated =
     (run: (args: ExecutionArgs) => unknown) =>
     async (args: ExecutionArgs): Promise<unknown> => {
-      if (!authenticator) return run(args);
+      if (!authenticator && !rateLimit) return run(args);
       const context = args.contextValue as OperationContext;
-      const outcome = await websocketIdentity(authenticator, signedIn, context, context.params);
-      if ('refused' in outcome) return { errors: [outcome.refused] };
-      context.params = outcome.params;
+      if (authenticator) {
+        const outcome = await websocketIdentity(authenticator, signedIn, context, context.params);
+        if ('refused' in outcome) return { errors: [outcome.refused] };
+        context.params = outcome.params;
+      }
+      const overLimit = await rateLimit?.(context);
+      if (overLimit) return { errors: [overLimit] };
       try {
         return await run(args);
       } catch (error) {
