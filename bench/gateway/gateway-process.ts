@@ -1,16 +1,19 @@
 // The benchmarked gateway, alone in its own process so its CPU and memory are its own.
-//   node --expose-gc --import tsx bench/gateway/gateway-process.ts '<GatewayOptions JSON>' [--without-identity] [--without-protections]
+//   node --expose-gc --import tsx bench/gateway/gateway-process.ts '<GatewayOptions JSON>' [--without-identity] [--without-protections] [--leave-out=<part,...>]
 // Prints "READY <url> <pid>" once it serves. Over IPC, "sample" answers with the memory in use
 // after a full garbage collection, which tells retained memory apart from heap headroom;
 // "collections" with the garbage collections since the last ask.
 
 import { PerformanceObserver, constants, performance } from 'node:perf_hooks';
+import type { ProtectionPart } from '../../gateway/src/protections.ts';
 import { startGateway, type GatewayOptions } from '../../gateway/src/server.ts';
 
 const options = JSON.parse(process.argv[2] ?? '{}') as GatewayOptions;
+// run.ts has checked the names (--full-without).
+const leaveOut = (process.argv.find((a) => a.startsWith('--leave-out='))?.slice('--leave-out='.length).split(',') ?? []) as ProtectionPart[];
 const gateway = await startGateway(
   { ...options, host: '127.0.0.1', metricsPort: 0, logLevel: 'error', logSink: (line) => void process.stderr.write(line) },
-  { identity: !process.argv.includes('--without-identity'), protections: !process.argv.includes('--without-protections') },
+  { identity: !process.argv.includes('--without-identity'), protections: !process.argv.includes('--without-protections'), leaveOut },
 );
 process.stdout.write(`READY ${gateway.url} ${process.pid}\n`);
 // Every garbage collection as [start in ms since the epoch, pause ms, 1 if full else 0]: the attack

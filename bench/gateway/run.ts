@@ -22,6 +22,7 @@
 //   node --import tsx bench/gateway/run.ts [--rounds 40] [--side-by-side-rate 300] [--latency-rounds 10] [--duration 5] [--warmup 20] [--rate 500]
 //     [--connections 50] [--users 50] [--burst 500] [--tokens 100000] [--only throughput,latency,attack,burst,memory,code,processes]
 //     [--batches 20] [--measure 15] [--pair baseline:identity|identity:full]   (processes: how many batches of four fresh gateways, seconds each is measured, which two builds)
+//     [--full-without http-refusals,rate-limits,operation-limits,internal-fields]   (the full build without these protections, to tell what each costs)
 //     [--attacks oversized,limited,unlimited,edge]   (which attacks `attack` runs; all by default)
 //   GATEWAY_NODE_FLAGS="..." adds node flags to every gateway process; GATEWAY_STDOUT=<file> keeps their output.
 
@@ -33,6 +34,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { buildGateway } from '../../gateway/build.ts';
 import { imageNodeArguments } from '../../gateway/node-arguments.ts';
+import { PROTECTION_PARTS } from '../../gateway/src/protections.ts';
 import { identityCodeMicroseconds } from './identity-code.ts';
 import { startStandIns, type StandIns } from './stand-ins.ts';
 
@@ -55,6 +57,8 @@ const { values: args } = parseArgs({
     measure: { type: 'string', default: '15' },
     // processes: the build measured against another, as `<against>:<build>`.
     pair: { type: 'string', default: 'baseline:identity' },
+    // The full build without some of its protections: what each one costs.
+    'full-without': { type: 'string', default: '' },
   },
 });
 const parts = new Set((args.only ?? 'throughput,latency,attack,burst,memory,code').split(','));
@@ -68,6 +72,12 @@ if (unknownAttacks.length > 0) {
 // The pairs the fresh-processes measure compares: identity against none, protections against none.
 const PAIRS: Record<string, ['baseline' | 'identity', 'identity' | 'full']> = { 'baseline:identity': ['baseline', 'identity'], 'identity:full': ['identity', 'full'] };
 const pair = PAIRS[String(args.pair)];
+const fullWithout = String(args['full-without']).split(',').filter((name) => name !== '');
+const unknownParts = fullWithout.filter((name) => !(PROTECTION_PARTS as readonly string[]).includes(name));
+if (unknownParts.length > 0) {
+  process.stderr.write(`--full-without: unknown ${unknownParts.join(', ')}; choose from ${PROTECTION_PARTS.join(', ')}\n`);
+  process.exit(2);
+}
 if (!pair) {
   process.stderr.write(`--pair: unknown ${args.pair}; choose from ${Object.keys(PAIRS).join(', ')}\n`);
   process.exit(2);
@@ -135,15 +145,15 @@ type Variant = 'baseline' | 'identity' | 'full' | 'baselineAgain' | 'identityAga
 const VARIANT_FLAGS: Record<Variant, string[]> = {
   baseline: ['--without-identity', '--without-protections'],
   identity: ['--without-protections'],
-  full: [],
+  full: fullWithout.length > 0 ? [`--leave-out=${fullWithout.join(',')}`] : [],
   baselineAgain: ['--without-identity', '--without-protections'],
   identityAgain: ['--without-protections'],
-  fullAgain: [],
+  fullAgain: fullWithout.length > 0 ? [`--leave-out=${fullWithout.join(',')}`] : [],
 };
 const VARIANT_NAMES: Record<Variant, string> = {
   baseline: 'without identity, without protections (baseline)',
   identity: 'identity',
-  full: 'identity + protections',
+  full: fullWithout.length > 0 ? `identity + protections without ${fullWithout.join(', ')}` : 'identity + protections',
   baselineAgain: 'the baseline again, in a process of its own (control)',
   identityAgain: 'identity again, in a process of its own (control)',
   fullAgain: 'identity + protections again, in a process of its own (control)',
