@@ -8,7 +8,10 @@
 //
 // Only the hooks identity and the protections share can be chained; a hook only one of the plugins
 // has is the chain's as it is, and any other hook two of them have is refused when the chain is
-// built, so none can be dropped without anyone noticing.
+// built, so none can be dropped without anyone noticing. The runtime builds each hook a payload of
+// its own; a chained stage hands its hooks one, and keeps it current: what a hook replaces through
+// the payload's setters (the parsed request, the parse or validation function), the next hook
+// finds in it, as it would in a payload of its own.
 
 import type { GatewayPlugin } from '@graphql-hive/gateway';
 
@@ -17,7 +20,7 @@ type RequestParsePayload = Parameters<NonNullable<GatewayPlugin['onRequestParse'
 type Settled<T> = T | Promise<T>;
 type AfterHook = (payload: { result: unknown; setResult?: (result: never) => void; replaceParseResult?: (result: never) => void; valid?: boolean }) => void;
 
-export const CHAINABLE_HOOKS = ['onRequestParse', 'onParams', 'onParse', 'onValidate'] as const;
+export const CHAINABLE_HOOKS = ['onRequestParse', 'onParse', 'onValidate'] as const;
 
 const isPromise = (value: unknown): value is PromiseLike<unknown> => typeof (value as PromiseLike<unknown> | undefined)?.then === 'function';
 
@@ -49,9 +52,22 @@ function afterInOrder(afters: AfterHook[]): AfterHook {
   };
 }
 
+/**
+ * Keeps `payload[field]` what the hooks last set through `payload[setter]`, for the hooks after
+ * them. The payload is built for this one call, so it is changed in place rather than copied.
+ */
+function keepCurrent(payload: Record<string, unknown>, setter: string, field: string): void {
+  const set = payload[setter] as (value: unknown) => void;
+  payload[setter] = (value: unknown) => {
+    payload[field] = value;
+    set(value);
+  };
+}
+
 /** The before-hooks of parse or validate: all of them, in order; their after-hooks as one. */
-function beforeAndAfter<P>(hooks: ((payload: P) => unknown)[]): (payload: P) => AfterHook | undefined {
+function beforeAndAfter<P>(hooks: ((payload: P) => unknown)[], setter: string, field: string): (payload: P) => AfterHook | undefined {
   return (payload) => {
+    keepCurrent(payload as Record<string, unknown>, setter, field);
     let afters: AfterHook[] | undefined;
     for (const hook of hooks) {
       const after = hook(payload);
@@ -70,10 +86,15 @@ const doneHookOf = (outcome: unknown) => (outcome as { onRequestParseDone?: Pars
 function parseDone(done: ParseDoneHook[] | undefined) {
   if (done === undefined) return undefined;
   if (done.length === 1) return { onRequestParseDone: done[0]! };
-  return { onRequestParseDone: (payload: unknown) => inOrder(done, payload) };
+  return {
+    onRequestParseDone: (payload: unknown) => {
+      keepCurrent(payload as Record<string, unknown>, 'setRequestParserResult', 'requestParserResult');
+      return inOrder(done, payload);
+    },
+  };
 }
 
-/** The rest of the request-parse hooks once one of them returned a promise (Redis was asked). */
+/** The rest of the request-parse hooks once one of them returned a promise (a count read from Redis, say). */
 async function requestParseFrom(
   hooks: readonly ((payload: RequestParsePayload) => unknown)[],
   payload: RequestParsePayload,
@@ -106,7 +127,6 @@ export function chainPlugins(plugins: readonly GatewayPlugin[]): GatewayPlugin {
   }
   const hooksOf = <K extends (typeof CHAINABLE_HOOKS)[number]>(name: K) => plugins.flatMap((plugin) => (plugin[name] ? [plugin[name] as Hook<K>] : []));
   const requestParse = hooksOf('onRequestParse');
-  const params = hooksOf('onParams');
   const parse = hooksOf('onParse');
   const validate = hooksOf('onValidate');
 
@@ -131,8 +151,7 @@ export function chainPlugins(plugins: readonly GatewayPlugin[]): GatewayPlugin {
       return parseDone(done) as RequestParseOutcome;
     };
   }
-  if (params.length > 1) chain.onParams = ((payload: unknown) => inOrder(params as ((p: unknown) => unknown)[], payload)) as Hook<'onParams'>;
-  if (parse.length > 1) chain.onParse = beforeAndAfter(parse as ((p: unknown) => unknown)[]) as Hook<'onParse'>;
-  if (validate.length > 1) chain.onValidate = beforeAndAfter(validate as ((p: unknown) => unknown)[]) as Hook<'onValidate'>;
+  if (parse.length > 1) chain.onParse = beforeAndAfter(parse as ((p: unknown) => unknown)[], 'setParseFn', 'parseFn') as Hook<'onParse'>;
+  if (validate.length > 1) chain.onValidate = beforeAndAfter(validate as ((p: unknown) => unknown)[], 'setValidationFn', 'validateFn') as Hook<'onValidate'>;
   return chain;
 }

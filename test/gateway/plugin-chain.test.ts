@@ -1,7 +1,7 @@
 // Identity and the protections reach the runtime as one plugin (gateway/src/plugin-chain.ts). The
 // chain must behave exactly as the runtime does with the same plugins registered one by one: the
 // same hooks called in the same order, an asynchronous hook awaited before the next one, a hook that
-// answers the request ending the stage, an after-hook seeing what the one before it replaced. Each
+// answers the request ending the stage, a hook or after-hook seeing what the one before it replaced. Each
 // scenario runs one request through a real Yoga server both ways and compares everything recorded.
 
 import assert from 'node:assert/strict';
@@ -19,8 +19,14 @@ interface Scenario {
   answeredBy?: string;
   /** The plugin whose after-validation hook replaces the result. */
   replacesValidation?: string;
+  /** The plugin that replaces the parsed request, the parse function and the validation function. */
+  replaces?: string;
   batch?: boolean;
 }
+
+const LABEL = Symbol('label');
+const labelled = <F extends object>(label: string, fn: F): F => Object.assign(fn, { [LABEL]: label });
+const labelOf = (fn: object) => (fn as { [LABEL]?: string })[LABEL] ?? 'the engine\'s';
 
 function recordingPlugins(log: string[], scenario: Scenario): Plugin[] {
   const later = async (hook: string) => {
@@ -39,23 +45,30 @@ function recordingPlugins(log: string[], scenario: Scenario): Plugin[] {
         endResponse(new fetchAPI.Response(JSON.stringify({ answeredBy: name }), { status: 429 }));
         return undefined;
       }
-      const done = { onRequestParseDone: () => maybeLate(`${name}.onRequestParseDone`) };
+      const done = {
+        onRequestParseDone({ requestParserResult, setRequestParserResult }: { requestParserResult: unknown; setRequestParserResult: (result: never) => void }) {
+          log.push(`${name} sees ${JSON.stringify(requestParserResult)}`);
+          if (scenario.replaces === name) setRequestParserResult({ query: '{ __typename }' } as never);
+          return maybeLate(`${name}.onRequestParseDone`);
+        },
+      };
       return scenario.late === hook ? later(hook).then(() => done) : done;
     },
-    onParams: () => maybeLate(`${name}.onParams`),
-    onParse() {
-      log.push(`${name}.onParse`);
+    onParse({ parseFn, setParseFn }) {
+      log.push(`${name}.onParse with ${labelOf(parseFn)}`);
+      if (scenario.replaces === name) setParseFn(labelled(`${name}'s parse`, (...args: Parameters<typeof parseFn>) => parseFn(...args)));
       return ({ result }) => void log.push(`${name}.afterParse ${(result as { kind?: string }).kind}`);
     },
-    onValidate() {
-      log.push(`${name}.onValidate`);
+    onValidate({ validateFn, setValidationFn }) {
+      log.push(`${name}.onValidate with ${labelOf(validateFn)}`);
+      if (scenario.replaces === name) setValidationFn(labelled(`${name}'s validate`, (...args: Parameters<typeof validateFn>) => validateFn(...args)));
       return ({ result, valid, setResult }) => {
         log.push(`${name}.afterValidate ${result.length} ${valid}`);
         if (scenario.replacesValidation === name) setResult([new GraphQLError(`replaced by ${name}`)]);
       };
     },
-    // A hook only one of them has: the chain keeps it as it is.
-    ...(name === 'c' ? { onExecute: () => void log.push('c.onExecute') } : {}),
+    // Hooks only one of them has: the chain keeps them as they are.
+    ...(name === 'c' ? { onExecute: () => void log.push('c.onExecute'), onParams: () => maybeLate('c.onParams') } : {}),
   });
   return ['a', 'b', 'c'].map(plugin);
 }
@@ -82,7 +95,8 @@ const scenarios: Record<string, Scenario> = {
   'every hook answers at once': {},
   'a request-parse hook finishes later': { late: 'b.onRequestParse' },
   'a parse-done hook finishes later': { late: 'a.onRequestParseDone' },
-  'a params hook finishes later': { late: 'a.onParams' },
+  'a params hook only one plugin has finishes later': { late: 'c.onParams' },
+  'the first plugin replaces the parsed request, the parse and the validation function': { replaces: 'a' },
   'the second plugin answers the request itself': { answeredBy: 'b' },
   'the second plugin replaces the validation result': { replacesValidation: 'b' },
   'a batch of two operations': { batch: true },
@@ -106,6 +120,10 @@ test('the scenarios are told apart: what the chain must match differs between th
   assert.ok(!answered.log.includes('c.onRequestParse'), 'the runtime stops the stage at the hook that answered');
   const replaced = await run({ replacesValidation: 'b' }, false);
   assert.ok(replaced.log.includes('c.afterValidate 1 true'), replaced.log.join(', '));
+  const replacing = await run({ replaces: 'a' }, false);
+  assert.ok(replacing.log.includes('b sees {"query":"{ __typename }"}'), replacing.log.join(', '));
+  assert.ok(replacing.log.includes("b.onParse with a's parse") && replacing.log.includes("c.onValidate with a's validate"), replacing.log.join(', '));
+  assert.equal(replacing.body, '{"data":{"__typename":"Query"}}');
   const late = await run({ late: 'a.onRequestParseDone' }, false);
   assert.ok(late.log.indexOf('a.onRequestParseDone settled') < late.log.indexOf('b.onRequestParseDone'), late.log.join(', '));
 });
@@ -113,5 +131,7 @@ test('the scenarios are told apart: what the chain must match differs between th
 test('a hook two plugins have that cannot be chained is refused when the chain is built', () => {
   const execute = { onExecute: () => undefined };
   assert.throws(() => chainPlugins([execute, { ...execute }] as GatewayPlugin[]), /onExecute cannot be chained/);
-  assert.doesNotThrow(() => chainPlugins([execute, { onParams: () => undefined }] as GatewayPlugin[]));
+  const params = { onParams: () => undefined };
+  assert.throws(() => chainPlugins([params, { ...params }] as GatewayPlugin[]), /onParams cannot be chained/);
+  assert.doesNotThrow(() => chainPlugins([execute, params] as GatewayPlugin[]));
 });
