@@ -123,6 +123,8 @@ describe('document limits', () => {
     const checks = Array.from({ length: 8 }, () => healthy());
     const [answers, health] = await Promise.all([Promise.all(attacks), Promise.all(checks)]);
     answers.forEach((res, i) => assert.equal(codeOf(res), i % 2 ? 'MAX_CHARACTERS_EXCEEDED' : 'MAX_TOKENS_EXCEEDED', JSON.stringify(res.body).slice(0, 300)));
+    // The answer gateway-auth.md documents for both: 200 with the error, no data.
+    answers.forEach((res) => assert.deepEqual([res.status, res.body.data ?? null], [200, null]));
     assert.deepEqual(health, Array(8).fill(true));
     assert.equal(await refusedCount('characters'), before.characters + 4);
     assert.equal(await refusedCount('tokens'), before.tokens + 4, 'every refusal is counted, the repeated ones too');
