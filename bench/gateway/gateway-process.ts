@@ -2,9 +2,11 @@
 //   node --expose-gc --import tsx bench/gateway/gateway-process.ts '<GatewayOptions JSON>' [--without-identity] [--without-protections] [--leave-out=<part,...>]
 // Prints "READY <url> <pid>" once it serves. Over IPC, "sample" answers with the memory in use
 // after a full garbage collection, which tells retained memory apart from heap headroom;
-// "collections" with the garbage collections since the last ask.
+// "collections" with the garbage collections since the last ask; "allocated" with the bytes V8 has
+// allocated since the process started (allocations.ts).
 
 import { PerformanceObserver, constants, performance } from 'node:perf_hooks';
+import { getHeapStatistics } from 'node:v8';
 import type { ProtectionPart } from '../../gateway/src/protections.ts';
 import { startGateway, type GatewayOptions } from '../../gateway/src/server.ts';
 
@@ -26,6 +28,10 @@ new PerformanceObserver((list) => {
   }
 }).observe({ entryTypes: ['gc'] });
 process.on('message', (message) => {
+  if (message === 'allocated') {
+    process.send?.({ allocatedBytes: getHeapStatistics().total_allocated_bytes });
+    return;
+  }
   if (message === 'collections') {
     process.send?.({ collections: collections.splice(0) });
     return;
