@@ -146,7 +146,9 @@ export const rotateSecret = defineRunbook({
       commands: [rollService],
       async run(ctx) {
         const consumers = entryOf(ctx).consumers;
-        ctx.setValue(SUFFIX, `rot-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15).toLowerCase()}`);
+        // To the millisecond: a revision name is never reused, and two runs in one second (a retry
+        // straight after a failure) would otherwise ask for the same one.
+        ctx.setValue(SUFFIX, `rot-${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 18).toLowerCase()}`);
         // One at a time: the variable names the service of the command being run.
         for (const service of consumers) {
           ctx.setValue(SERVICE, service);

@@ -62,7 +62,7 @@ test('a rotation adds the new value, rolls every reader, verifies, then disables
     [2, 'ENABLED', NEW],
   ]);
   assert.equal(revisionsOf('agent-service').length, before + 1, 'agent-service, which reads it, got a new revision');
-  assert.match(revisionsOf('agent-service').at(-1)!, /^agent-service-rot-\d{8}t\d{6}$/);
+  assert.match(revisionsOf('agent-service').at(-1)!, /^agent-service-rot-\d{8}t\d{9}$/);
   assert.equal(revisionsOf('gateway').length, gatewayBefore, 'services that do not read it are left alone');
   const calls = ws.fakes.calls('gcloud').map((c) => c.argv.join(' '));
   const order = ['versions add', 'run services update agent-service', 'versions disable 1'].map((needle) => calls.findIndex((c) => c.includes(needle)));
