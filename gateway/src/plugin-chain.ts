@@ -20,7 +20,7 @@ type RequestParsePayload = Parameters<NonNullable<GatewayPlugin['onRequestParse'
 type Settled<T> = T | Promise<T>;
 type AfterHook = (payload: { result: unknown; setResult?: (result: never) => void; replaceParseResult?: (result: never) => void; valid?: boolean }) => void;
 
-export const CHAINABLE_HOOKS = ['onRequestParse', 'onParse', 'onValidate'] as const;
+const CHAINABLE_HOOKS = ['onRequestParse', 'onParse', 'onValidate'] as const;
 
 const isPromise = (value: unknown): value is PromiseLike<unknown> => typeof (value as PromiseLike<unknown> | undefined)?.then === 'function';
 
