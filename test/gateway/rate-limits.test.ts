@@ -127,6 +127,11 @@ describe('per signed-in user', () => {
     const refused = await graphqlOverWebSocket(gateway.graphqlUrl, bearer(token), ME);
     assert.equal(refused.errors?.[0]?.extensions?.['code'], 'RATE_LIMITED', JSON.stringify(refused));
     assert.ok(Number(refused.errors?.[0]?.extensions?.['retryAfterSeconds']) >= 1);
+    // Far over the limit over WebSocket, with /healthcheck asked meanwhile: every operation refused, the gateway answers.
+    const flood = Array.from({ length: 30 }, () => graphqlOverWebSocket(gateway.graphqlUrl, bearer(token), ME));
+    const [answers, health] = await Promise.all([Promise.all(flood), Promise.all(Array.from({ length: 8 }, () => healthStatus(gateway)))]);
+    assert.deepEqual([...new Set(answers.map((a) => a.errors?.[0]?.extensions?.['code']))], ['RATE_LIMITED']);
+    assert.deepEqual(health, Array(8).fill(200));
   });
 
   test('a new window starts a new count', async () => {
