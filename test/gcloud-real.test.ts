@@ -65,6 +65,7 @@ function runReal(argv: string[], viaShell = false, env: Record<string, string> =
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d));
     child.stdout.resume();
+    child.stdin.on('error', () => {}); // gcloud may exit before its stdin is closed; the exit code is the answer
     child.stdin.end();
     child.on('error', (error: NodeJS.ErrnoException) => reject(error.code === 'ENOENT' ? new Error(GCLOUD_MISSING) : error));
     child.on('close', (code) => resolve({ code, stderr }));

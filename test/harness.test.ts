@@ -85,3 +85,12 @@ for (const [helper, call] of [
     assert.ok(r.seconds < 20, `it took ${r.seconds} s to fail`);
   });
 }
+
+test('a command that exits without reading its input is reported by its exit code, not by a broken pipe', async () => {
+  // Ten megabytes cannot fit in a pipe's buffer, so the write is still under way when the command
+  // has exited: the EPIPE that follows is certain, as it was by chance for `make` printing help.
+  for (let i = 0; i < 3; i++) {
+    const r = await run('bash', ['-c', 'exit 3'], { input: 'x'.repeat(10 * 1024 * 1024) });
+    assert.equal(r.code, 3);
+  }
+});

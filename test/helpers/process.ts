@@ -56,6 +56,10 @@ export function run(
       clearTimeout(timer);
       resolve({ code, stdout, stderr, all });
     });
+    // A command that exits without reading its input (make printing help) closes the pipe
+    // first; the EPIPE that leaves on stdin says nothing about the command, whose exit code and
+    // output are what the caller asserts.
+    child.stdin.on('error', () => {});
     child.stdin.end(opts.input ?? '');
   });
 }
