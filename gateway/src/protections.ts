@@ -1,6 +1,6 @@
 // One gateway's limits, built from its options: what the runtime's plugins enforce (the document
-// limits, the rate limits per user and per address) and the two refusals the HTTP server gives
-// before the runtime sees a request (the body cap, and a caller already known to be over a limit).
+// limits and the rate limits per user) and the refusals the HTTP server gives before the runtime
+// sees a request (a caller already known to be over a limit, the body cap, the limit per address).
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Redis } from 'ioredis';
@@ -8,7 +8,7 @@ import type { BodyLimit } from './body-limit.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { OperationLimits } from './operation-limits.ts';
 import { DEFAULTS, type GatewayOptions } from './options.ts';
-import { RateLimiter, refuseKnownOverLimit, webSocketRateLimits, type RateLimitSettings } from './rate-limits.ts';
+import { RateLimiter, refuseAddressOverLimit, refuseKnownOverLimit, webSocketRateLimits, type RateLimitSettings } from './rate-limits.ts';
 import type { Refusals } from './refusals.ts';
 
 /** The protections one by one, for the benchmark that measures each one's cost. */
@@ -30,6 +30,8 @@ export interface Protections {
   overLimit: ((req: IncomingMessage, res: ServerResponse) => boolean) | undefined;
   /** The 413 before the body; undefined without protections. */
   bodyLimit: BodyLimit | undefined;
+  /** Callers without a token, charged by address before the body (429); undefined when not limited. */
+  addressLimit: ReturnType<typeof refuseAddressOverLimit>;
   /** Each WebSocket operation charged to its caller; undefined without protections. */
   webSocketRateLimit: ReturnType<typeof webSocketRateLimits> | undefined;
   close(): void;
@@ -98,6 +100,7 @@ export function createProtections(options: GatewayOptions, parts: ProtectionPart
           message: production ? 'The request body is too large.' : `The request body is larger than ${maxRequestBytes} bytes.`,
         }
       : undefined,
+    addressLimit: parts.enabled && !parts.leaveOut.has('rate-limits') ? refuseAddressOverLimit(rateLimiter, rateLimits, refusals) : undefined,
     webSocketRateLimit: parts.enabled && !parts.leaveOut.has('rate-limits') ? webSocketRateLimits(rateLimiter, rateLimits, refusals, burstLimiter) : undefined,
     close() {
       rateLimiter.close();

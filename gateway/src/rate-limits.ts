@@ -23,6 +23,7 @@ import { IDENTITY, type IdentityCarrier } from './identity-plugin.ts';
 import { ExpiringLru } from './lru.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import { LIMIT_CODES, type Refusals } from './refusals.ts';
+import { refuseAndCloseUnread } from './unread-body.ts';
 
 export interface RateLimiterOptions {
   windowSeconds: number;
@@ -207,6 +208,8 @@ function tooManyBody(limit: 'rate_user' | 'rate_address', retryAfter: number): s
 }
 const tooManyMessage = (retryAfter: number) => `Too many requests: try again in ${retryAfter} s.`;
 
+const addressKey = (req: IncomingMessage | undefined, settings: RateLimitSettings) => `address:${clientAddress(req, settings.trustedProxyHops, settings.frontDoorHost)}`;
+
 /** What a caller is charged, by user or by address; 0 when allowed, else the seconds to wait. */
 function callerCharges(limiter: RateLimiter, settings: RateLimitSettings, burstLimiter: RateLimiter) {
   return {
@@ -220,36 +223,24 @@ function callerCharges(limiter: RateLimiter, settings: RateLimitSettings, burstL
       return settings.perUser > 0 ? limiter.charge(key, settings.perUser, weight) : 0;
     },
     address(req: IncomingMessage | undefined): number | Promise<number> {
-      return limiter.charge(`address:${clientAddress(req, settings.trustedProxyHops, settings.frontDoorHost)}`, settings.perAddress);
+      return limiter.charge(addressKey(req, settings), settings.perAddress);
     },
   };
 }
 
 /**
- * Over HTTP: callers without a token are charged by address before the body is read; signed-in
- * callers once their identity is known, one count per operation of a batch. A caller whose token
- * is already known and who is already over the limit is refused before the body is read too
- * (refuseKnownOverLimit), so a flood from one account costs a header each, not a body each.
+ * Over HTTP: signed-in callers are charged once their identity is known, one count per operation
+ * of a batch. Callers without a token are charged by address in the HTTP server, before the
+ * runtime sees the request (refuseAddressOverLimit), and a caller whose token is already known and
+ * who is already over the limit is refused there too (refuseKnownOverLimit), so a flood costs a
+ * header each, not a body each.
  */
 export function useRateLimits(limiter: RateLimiter, settings: RateLimitSettings, refusals: Refusals, burstLimiter: RateLimiter): GatewayPlugin {
   const charge = callerCharges(limiter, settings, burstLimiter);
   return {
-    onRequestParse({ request, serverContext, endResponse, fetchAPI }) {
+    onRequestParse({ request, serverContext }) {
+      if (!charge.limitsUsers || request.headers.get('authorization') === null) return undefined;
       const context = serverContext as Context;
-      if (request.headers.get('authorization') === null) {
-        if (!charge.limitsAddresses) return undefined;
-        // Answered before the body is read; the connection closes after the answer, so the unread
-        // body is never received and drained (a caller over its limit gets nothing more for free).
-        const refuseAnonymous = (retryAfter: number) => {
-          if (retryAfter === 0) return;
-          refusals.record('rate_address');
-          const headers = { 'content-type': 'application/json; charset=utf-8', 'retry-after': String(retryAfter), connection: 'close' };
-          endResponse(new fetchAPI.Response(tooManyBody('rate_address', retryAfter), { status: 429, headers }));
-        };
-        const verdict = charge.address(context.req);
-        return typeof verdict === 'number' ? refuseAnonymous(verdict) : verdict.then(refuseAnonymous);
-      }
-      if (!charge.limitsUsers) return undefined;
       return {
         onRequestParseDone({ requestParserResult }) {
           const identity = context[IDENTITY];
@@ -263,6 +254,28 @@ export function useRateLimits(limiter: RateLimiter, settings: RateLimitSettings,
         },
       };
     },
+  };
+}
+
+/**
+ * Callers without a token, charged by client address in the node:http handler before the body is
+ * read; undefined when addresses are not limited. A caller over its limit gets 429 and the
+ * connection closes with the body unread (a caller over its limit gets nothing more for free).
+ */
+export function refuseAddressOverLimit(limiter: RateLimiter, settings: RateLimitSettings, refusals: Refusals) {
+  if (settings.perAddress <= 0) return undefined;
+  return (req: IncomingMessage, res: ServerResponse): 'continue' | 'refused' | Promise<'continue' | 'refused'> => {
+    if (req.headers.authorization !== undefined) return 'continue';
+    const refuse = (retryAfter: number): 'continue' | 'refused' => {
+      if (retryAfter === 0) return 'continue';
+      refusals.record('rate_address');
+      refuseAndCloseUnread(req, res, 429, tooManyBody('rate_address', retryAfter), { 'retry-after': String(retryAfter) });
+      return 'refused';
+    };
+    const verdict = limiter.charge(addressKey(req, settings), settings.perAddress);
+    // The limiter answers from memory when Redis fails; should it ever reject, the request goes on,
+    // as it does whenever the shared count cannot be read.
+    return typeof verdict === 'number' ? refuse(verdict) : verdict.then(refuse, () => 'continue' as const);
   };
 }
 
@@ -308,12 +321,11 @@ export function refuseKnownOverLimit(limiter: RateLimiter, burstLimiter: RateLim
     const body = tooManyBody('rate_user', retryAfter);
     const declared = req.headers['content-length'];
     const drainable = req.headers['transfer-encoding'] === undefined && (declared === undefined || Number(declared) <= maxRequestBytes);
-    res.writeHead(429, {
-      'content-type': 'application/json; charset=utf-8',
-      'content-length': Buffer.byteLength(body),
-      'retry-after': String(retryAfter),
-      ...(drainable ? {} : { connection: 'close' }),
-    });
+    if (!drainable) {
+      refuseAndCloseUnread(req, res, 429, body, { 'retry-after': String(retryAfter) });
+      return true;
+    }
+    res.writeHead(429, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'retry-after': String(retryAfter) });
     res.end(body);
     return true;
   };

@@ -82,7 +82,7 @@ export async function startGateway(options: GatewayOptions, internals: GatewayIn
     redis: identity?.redis,
     knownSubject: identity?.knownSubject,
   });
-  const { limits, maxRequestBytes, overLimit, bodyLimit } = protections;
+  const { limits, maxRequestBytes, overLimit, bodyLimit, addressLimit } = protections;
   const readBodyFirst = whoseBodyFirst(identity, protections.enabled);
   const runtime = createRuntime({
     options,
@@ -144,7 +144,8 @@ export async function startGateway(options: GatewayOptions, internals: GatewayIn
     if (overLimit?.(req, res)) return;
     const trace = parseTraceparent(req.headers.traceparent);
     const serve = () => void (trace ? requestTrace.run(trace, () => runtime(req, res)) : runtime(req, res));
-    afterBody(bodyLimit ? limitRequestBody(req, res, bodyLimit) : 'continue', () => afterBody(parseBodyFirst(req, readBodyFirst), serve));
+    const readBody = () => afterBody(parseBodyFirst(req, readBodyFirst), serve);
+    afterBody(bodyLimit ? limitRequestBody(req, res, bodyLimit) : 'continue', () => (addressLimit ? afterBody(addressLimit(req, res), readBody) : readBody()));
   });
   const webSockets = attachWebSocketEndpoint(server, runtime, {
     path: GRAPHQL_PATH,
