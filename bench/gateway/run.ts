@@ -567,10 +567,10 @@ if (parts.has('attack')) {
     const q = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] ?? NaN;
     const fullCollections = (s: ReturnType<typeof side>) => (s.full.length ? `${s.full.length} (longest ${Math.max(...s.full).toFixed(0)} ms)` : '0');
     process.stderr.write(
-      `${scenario.documents}${scenario.rateLimitPerUser === 0 ? ' (no rate limit)' : ''}${scenario.perSecond ? ` (${scenario.perSecond}/s)` : ''}: legit p99 ${q(off.legit.latencies, 0.99)} / ${q(on.legit.latencies, 0.99)} ms, health p99 ${q(off.health.latencies, 0.99)} / ${q(on.health.latencies, 0.99)} ms, full collections ${fullCollections(off)} / ${fullCollections(on)}, ${attack.sent} attack requests${legit.errors + legit.non2xx ? `, legit failures ${legit.non2xx} non-2xx, errors ${JSON.stringify(legit.errorCodes)}` : ''}\n`,
+      `${scenario.documents}${scenario.rateLimitPerUser === 0 ? ' (no rate limit)' : ''}${scenario.perSecond ? ` (${scenario.perSecond}/s)` : ''}: legit p99 ${q(off.legit.latencies, 0.99)} / ${q(on.legit.latencies, 0.99)} ms, health p99 ${q(off.health.latencies, 0.99)} / ${q(on.health.latencies, 0.99)} ms, full collections ${fullCollections(off)} / ${fullCollections(on)}, ${attack.sent} attack requests (${attack.closed} closed before their answer)${legit.errors + legit.non2xx ? `, legit failures ${legit.non2xx} non-2xx, errors ${JSON.stringify(legit.errorCodes)}` : ''}\n`,
     );
     rows.push(
-      `| ${scenario.label} | ${(attack.sent / (total / 2)).toFixed(0)} | ${q(off.legit.latencies, 0.5)} / ${q(on.legit.latencies, 0.5)} | ${q(off.legit.latencies, 0.99)} / ${q(on.legit.latencies, 0.99)} | **${ratio(q(on.legit.latencies, 0.99), q(off.legit.latencies, 0.99))}** | ${fullCollections(off)} / ${fullCollections(on)} | ${off.legit.failed} / ${on.legit.failed} | ${q(off.health.latencies, 0.99)} / **${q(on.health.latencies, 0.99)}** |`,
+      `| ${scenario.label} | ${(attack.sent / (total / 2)).toFixed(0)} | ${q(off.legit.latencies, 0.5)} / ${q(on.legit.latencies, 0.5)} | ${q(off.legit.latencies, 0.99)} / ${q(on.legit.latencies, 0.99)} | **${ratio(q(on.legit.latencies, 0.99), q(off.legit.latencies, 0.99))}** | ${fullCollections(off)} / ${fullCollections(on)} | ${off.legit.failed} / ${on.legit.failed} | ${q(off.health.latencies, 0.99)} / **${q(on.health.latencies, 0.99)}** | ${attack.closed} of ${attack.sent} |`,
     );
   }
   report.push(
@@ -578,8 +578,8 @@ if (parts.has('attack')) {
     '',
     `One attacker: one connection with a valid token, sending as fast as it is answered (bench/gateway/attack.ts)${idlePriority ? ', at idle priority on the load\'s core (it takes the cycles the users and stand-ins leave, never theirs)' : ' (chrt missing: at normal priority, so its own CPU delays the users on its core)'}; every attack request refused. Latencies in ms over all phases of a side, each request counted in the phase it was due in; the gateway's full collections counted the same way.`,
     '',
-    '| attacker sends | attack requests/s | legit p50 without / with | legit p99 without / with | legit p99 with / without (target <= 1.5) | full collections without / with | legit requests failed without / with | /healthcheck p99 without / with (target <= 50 with) |',
-    '|---|---|---|---|---|---|---|---|',
+    '| attacker sends | attack requests/s | legit p50 without / with | legit p99 without / with | legit p99 with / without (target <= 1.5) | full collections without / with | legit requests failed without / with | /healthcheck p99 without / with (target <= 50 with) | refusals the attacker never read (the connection closed first) |',
+    '|---|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
   );
