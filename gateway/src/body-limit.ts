@@ -5,7 +5,6 @@
 // it goes past it, so at most MAX_REQUEST_BYTES of it is ever held.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { refuseAndCloseUnread } from './unread-body.ts';
 
 export interface BodyLimit {
   maxBytes: number;
@@ -58,10 +57,17 @@ export function limitRequestBody(req: IncomingMessage, res: ServerResponse, limi
 
 function refuse(req: IncomingMessage, res: ServerResponse, limit: BodyLimit, detail: string): void {
   limit.onRefused(detail);
-  // The unread rest of the body must not be parsed as the next request: the connection closes,
-  // without reading it (unread-body.ts).
-  refuseAndCloseUnread(req, res, 413, JSON.stringify({ errors: [{ message: limit.message, extensions: { code: 'REQUEST_TOO_LARGE' } }] }));
+  const body = JSON.stringify({ errors: [{ message: limit.message, extensions: { code: 'REQUEST_TOO_LARGE' } }] });
+  // The unread rest of the body must not be parsed as the next request: the connection closes.
+  // Until then whatever still arrives is discarded, for a moment, so the client can read the
+  // answer instead of losing it to a reset; then the socket goes, whatever the client still sends.
+  res.writeHead(413, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
+  res.end(body);
+  req.resume();
+  setTimeout(() => req.destroy(), LINGER_MS).unref();
 }
+
+const LINGER_MS = 1_000;
 
 export type BodyOutcome = 'continue' | 'refused' | Promise<'continue' | 'refused'>;
 

@@ -23,7 +23,6 @@ import { IDENTITY, type IdentityCarrier } from './identity-plugin.ts';
 import { ExpiringLru } from './lru.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import { LIMIT_CODES, type Refusals } from './refusals.ts';
-import { refuseAndCloseUnread } from './unread-body.ts';
 
 export interface RateLimiterOptions {
   windowSeconds: number;
@@ -208,6 +207,18 @@ function tooManyBody(limit: 'rate_user' | 'rate_address', retryAfter: number): s
 }
 const tooManyMessage = (retryAfter: number) => `Too many requests: try again in ${retryAfter} s.`;
 
+/** A 429 from the node:http handler, before the body is read; `close`: the body stays unread and the connection closes. */
+function answerTooMany(res: ServerResponse, limit: 'rate_user' | 'rate_address', retryAfter: number, close: boolean): void {
+  const body = tooManyBody(limit, retryAfter);
+  res.writeHead(429, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    'retry-after': String(retryAfter),
+    ...(close ? { connection: 'close' } : {}),
+  });
+  res.end(body);
+}
+
 const addressKey = (req: IncomingMessage | undefined, settings: RateLimitSettings) => `address:${clientAddress(req, settings.trustedProxyHops, settings.frontDoorHost)}`;
 
 /** What a caller is charged, by user or by address; 0 when allowed, else the seconds to wait. */
@@ -265,11 +276,13 @@ export function useRateLimits(limiter: RateLimiter, settings: RateLimitSettings,
 export function refuseAddressOverLimit(limiter: RateLimiter, settings: RateLimitSettings, refusals: Refusals) {
   if (settings.perAddress <= 0) return undefined;
   return (req: IncomingMessage, res: ServerResponse): 'continue' | 'refused' | Promise<'continue' | 'refused'> => {
-    if (req.headers.authorization !== undefined) return 'continue';
+    // A browser's CORS preflight never carries a token, whoever sends it, and costs the runtime a
+    // header: charged, it would spend a signed-in web user's requests from the address's budget.
+    if (req.headers.authorization !== undefined || req.method === 'OPTIONS') return 'continue';
     const refuse = (retryAfter: number): 'continue' | 'refused' => {
       if (retryAfter === 0) return 'continue';
       refusals.record('rate_address');
-      refuseAndCloseUnread(req, res, 429, tooManyBody('rate_address', retryAfter), { 'retry-after': String(retryAfter) });
+      answerTooMany(res, 'rate_address', retryAfter, true);
       return 'refused';
     };
     const verdict = limiter.charge(addressKey(req, settings), settings.perAddress);
@@ -318,15 +331,9 @@ export function refuseKnownOverLimit(limiter: RateLimiter, burstLimiter: RateLim
     const retryAfter = known === undefined ? 0 : over(`user:${known}`);
     if (retryAfter === 0) return false;
     refusals.record('rate_user');
-    const body = tooManyBody('rate_user', retryAfter);
     const declared = req.headers['content-length'];
     const drainable = req.headers['transfer-encoding'] === undefined && (declared === undefined || Number(declared) <= maxRequestBytes);
-    if (!drainable) {
-      refuseAndCloseUnread(req, res, 429, body, { 'retry-after': String(retryAfter) });
-      return true;
-    }
-    res.writeHead(429, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'retry-after': String(retryAfter) });
-    res.end(body);
+    answerTooMany(res, 'rate_user', retryAfter, !drainable);
     return true;
   };
 }

@@ -80,10 +80,6 @@ export class RawConnection {
   private received = '';
   private waiting: (() => void) | undefined;
   private closed = false;
-  /** The server has closed its side (a FIN arrived). */
-  ended = false;
-  /** The first error the connection met (ECONNRESET when the server reset it), if any. */
-  error: string | undefined;
 
   private constructor(private readonly socket: Socket) {
     socket.setEncoding('utf8');
@@ -91,22 +87,17 @@ export class RawConnection {
       this.received += chunk;
       this.waiting?.();
     });
-    socket.on('end', () => {
-      this.ended = true;
-      this.waiting?.();
-    });
     socket.on('close', () => {
       this.closed = true;
       this.waiting?.();
     });
-    socket.on('error', (error: NodeJS.ErrnoException) => (this.error ??= error.code ?? error.message));
+    socket.on('error', () => undefined);
   }
 
-  /** `halfOpen`: keep sending after the server closed its side, as a client still uploading does. */
-  static open(baseUrl: string, { halfOpen = false } = {}): Promise<RawConnection> {
+  static open(baseUrl: string): Promise<RawConnection> {
     const url = new URL(baseUrl);
     return new Promise((resolve, reject) => {
-      const socket = connect({ port: Number(url.port), host: url.hostname, allowHalfOpen: halfOpen }, () => resolve(new RawConnection(socket)));
+      const socket = connect(Number(url.port), url.hostname, () => resolve(new RawConnection(socket)));
       socket.once('error', reject);
     });
   }
@@ -130,21 +121,6 @@ export class RawConnection {
       }
       if (this.closed) throw new Error(`the connection closed before a complete response: ${this.received.slice(0, 200)}`);
       if (Date.now() > deadline) throw new Error(`no complete response within ${timeoutMs} ms: ${this.received.slice(0, 200)}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.max(1, deadline - Date.now()));
-        this.waiting = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    }
-  }
-
-  /** Waits for the server to close its side of the connection. */
-  async serverEnded(timeoutMs = 5_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!this.ended && !this.closed) {
-      if (Date.now() > deadline) throw new Error(`the server kept the connection open for ${timeoutMs} ms`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.max(1, deadline - Date.now()));
         this.waiting = () => {
