@@ -23,10 +23,12 @@
 //     [--connections 50] [--users 50] [--burst 500] [--tokens 100000] [--only throughput,latency,attack,burst,memory,code,processes]
 //     [--batches 20] [--measure 15] [--pair baseline:identity|identity:full]   (processes: how many batches of four fresh gateways, seconds each is measured, which two builds)
 //     [--full-without http-refusals,rate-limits,operation-limits,internal-fields]   (the full build without these protections, to tell what each costs)
-//     [--attacks oversized,limited,unlimited,edge]   (which attacks `attack` runs; all by default)
+//     [--attacks oversized,limited,unlimited,edge] [--pairs 16] [--seed N]   (which attacks `attack` runs, all by default; how many
+//       pairs of phases without and with the attacker; the seed of their order, drawn anew each run unless given)
 //   GATEWAY_NODE_FLAGS="..." adds node flags to every gateway process; GATEWAY_STDOUT=<file> keeps their output.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomInt } from 'node:crypto';
 import { appendFileSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -53,6 +55,9 @@ const { values: args } = parseArgs({
     tokens: { type: 'string', default: '100000' },
     only: { type: 'string' },
     attacks: { type: 'string', default: 'oversized,limited,unlimited,edge' },
+    pairs: { type: 'string', default: '16' },
+    // The attack phases' order; drawn anew each run unless given, so a run can be repeated.
+    seed: { type: 'string' },
     batches: { type: 'string', default: '20' },
     measure: { type: 'string', default: '15' },
     // processes: the build measured against another, as `<against>:<build>`.
@@ -280,7 +285,24 @@ function medianConfidence(xs: number[]): [number, number] {
   return [sorted[k]!, sorted[Math.min(n - 1, n - 1 - k)]!];
 }
 const ratio = (a: number, b: number) => (a / b).toFixed(3);
-/** Mulberry32: the same sequence every run, so a run's phase order can be repeated. */
+/** The p-quantile of ascending values: the smallest value at least a share p of them do not exceed. */
+const quantile = (sorted: ArrayLike<number>, p: number) => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] ?? NaN;
+/**
+ * A 95% interval of the p99 ratio with / without the attacker over pairs of phases, by resampling
+ * whole pairs (with replacement): where the legitimate traffic's own pauses fall, one pair or
+ * another, is the chance a single run's ratio carries, and the interval shows how much of it.
+ */
+function pairBootstrap(pairsOf: { on: number[]; off: number[] }[], p: number, random: () => number, resamples = 2_000): [number, number] {
+  const ratios: number[] = [];
+  for (let r = 0; r < resamples; r++) {
+    const picked = pairsOf.map(() => pairsOf[Math.floor(random() * pairsOf.length)]!);
+    const pool = (side: 'on' | 'off') => Float64Array.from(picked.flatMap((pair) => pair[side])).sort();
+    ratios.push(quantile(pool('on'), p) / quantile(pool('off'), p));
+  }
+  ratios.sort((a, b) => a - b);
+  return [quantile(ratios, 0.025), quantile(ratios, 0.975)];
+}
+/** Mulberry32: the same sequence for the same seed, so a run's phase order can be repeated. */
 function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
@@ -499,7 +521,8 @@ if (parts.has('attack')) {
   // strict alternation once put every one of them in the attack phases, since their period was
   // close to a pair's, and blamed the attacker for them.
   const phaseSeconds = duration;
-  const pairs = 16;
+  const pairs = Number(args.pairs);
+  const seed = args.seed === undefined ? randomInt(2 ** 31) : Number(args.seed);
   const attackerToken = await standIns.sign('attacker');
   // The front door's Cloud Armor rule (infra/modules/edge, edge_requests_per_minute) lets one
   // address send this many requests a second for ever; a faster one is refused at Google's edge and banned.
@@ -510,7 +533,9 @@ if (parts.has('attack')) {
     ...(chosen.has('unlimited') ? [{ label: 'the same with per-user rate limits off: every request reaches the document limits (an attacker with unlimited accounts)', documents: 'capped' as const, rateLimitPerUser: 0 }] : []),
     ...(chosen.has('edge') ? [{ label: `the same behind the front door: the ${edgePerSecond} a second one address gets past Cloud Armor's default limit without being banned`, documents: 'capped' as const, rateLimitPerUser: 0, perSecond: edgePerSecond }] : []),
   ];
-  const random = seededRandom(13);
+  // A fixed seed once gave every run the same order, and the legitimate traffic's own full
+  // collections, whose period was close to the order's rhythm, fell on the same side run after run.
+  const random = seededRandom(seed);
   const rows: string[] = [];
   for (const scenario of scenarios) {
     const gw = await startGatewayProcess(
@@ -564,21 +589,30 @@ if (parts.has('attack')) {
     };
     const off = side(false);
     const on = side(true);
-    const q = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] ?? NaN;
+    const q = quantile;
+    // Each legitimate latency by the pair of phases it fell in, for the interval of the ratio.
+    const byPair = Array.from({ length: pairs }, () => ({ on: [] as number[], off: [] as number[] }));
+    for (let i = 0; i < legit.timeline.length; i += 3) {
+      const index = Math.floor((legit.timeline[i]! - startAt) / (phaseSeconds * 1000));
+      const phase = phases[index];
+      if (phase) byPair[Math.floor(index / 2)]![phase.attacked ? 'on' : 'off'].push(legit.timeline[i + 1]!);
+    }
+    const [low, high] = pairBootstrap(byPair, 0.99, random);
+    const interval = `${low.toFixed(2)} to ${high.toFixed(2)}`;
     const fullCollections = (s: ReturnType<typeof side>) => (s.full.length ? `${s.full.length} (longest ${Math.max(...s.full).toFixed(0)} ms)` : '0');
     process.stderr.write(
-      `${scenario.documents}${scenario.rateLimitPerUser === 0 ? ' (no rate limit)' : ''}${scenario.perSecond ? ` (${scenario.perSecond}/s)` : ''}: legit p99 ${q(off.legit.latencies, 0.99)} / ${q(on.legit.latencies, 0.99)} ms, health p99 ${q(off.health.latencies, 0.99)} / ${q(on.health.latencies, 0.99)} ms, full collections ${fullCollections(off)} / ${fullCollections(on)}, ${attack.sent} attack requests (${attack.closed} closed before their answer)${legit.errors + legit.non2xx ? `, legit failures ${legit.non2xx} non-2xx, errors ${JSON.stringify(legit.errorCodes)}` : ''}\n`,
+      `${scenario.documents}${scenario.rateLimitPerUser === 0 ? ' (no rate limit)' : ''}${scenario.perSecond ? ` (${scenario.perSecond}/s)` : ''}: legit p99 ${q(off.legit.latencies, 0.99)} / ${q(on.legit.latencies, 0.99)} ms, health p99 ${q(off.health.latencies, 0.99)} / ${q(on.health.latencies, 0.99)} ms, ratio ${ratio(q(on.legit.latencies, 0.99), q(off.legit.latencies, 0.99))} (95% over pairs ${interval}), full collections ${fullCollections(off)} / ${fullCollections(on)}, ${attack.sent} attack requests (${attack.closed} closed before their answer)${legit.errors + legit.non2xx ? `, legit failures ${legit.non2xx} non-2xx, errors ${JSON.stringify(legit.errorCodes)}` : ''}\n`,
     );
     rows.push(
-      `| ${scenario.label} | ${(attack.sent / (total / 2)).toFixed(0)} | ${q(off.legit.latencies, 0.5)} / ${q(on.legit.latencies, 0.5)} | ${q(off.legit.latencies, 0.99)} / ${q(on.legit.latencies, 0.99)} | **${ratio(q(on.legit.latencies, 0.99), q(off.legit.latencies, 0.99))}** | ${fullCollections(off)} / ${fullCollections(on)} | ${off.legit.failed} / ${on.legit.failed} | ${q(off.health.latencies, 0.99)} / **${q(on.health.latencies, 0.99)}** | ${attack.closed} of ${attack.sent} |`,
+      `| ${scenario.label} | ${(attack.sent / (total / 2)).toFixed(0)} | ${q(off.legit.latencies, 0.5)} / ${q(on.legit.latencies, 0.5)} | ${q(off.legit.latencies, 0.99)} / ${q(on.legit.latencies, 0.99)} | **${ratio(q(on.legit.latencies, 0.99), q(off.legit.latencies, 0.99))}** (${interval}) | ${fullCollections(off)} / ${fullCollections(on)} | ${off.legit.failed} / ${on.legit.failed} | ${q(off.health.latencies, 0.99)} / **${q(on.health.latencies, 0.99)}** | ${attack.closed} of ${attack.sent} |`,
     );
   }
   report.push(
-    `### Under attack (identity + protections; ${legitRate} legitimate requests/s at even intervals from ${userCount} users, /healthcheck 20 times a second; ${pairs} pairs of ${phaseSeconds} s phases without and with the attacker, each pair's order drawn at random, the load running through all)`,
+    `### Under attack (identity + protections; ${legitRate} legitimate requests/s at even intervals from ${userCount} users, /healthcheck 20 times a second; ${pairs} pairs of ${phaseSeconds} s phases without and with the attacker, each pair's order drawn at random (seed ${seed}), the load running through all)`,
     '',
-    `One attacker: one connection with a valid token, sending as fast as it is answered (bench/gateway/attack.ts)${idlePriority ? ', at idle priority on the load\'s core (it takes the cycles the users and stand-ins leave, never theirs)' : ' (chrt missing: at normal priority, so its own CPU delays the users on its core)'}; every attack request refused. Latencies in ms over all phases of a side, each request counted in the phase it was due in; the gateway's full collections counted the same way.`,
+    `One attacker: one connection with a valid token, sending as fast as it is answered (bench/gateway/attack.ts)${idlePriority ? ', at idle priority on the load\'s core (it takes the cycles the users and stand-ins leave, never theirs)' : ' (chrt missing: at normal priority, so its own CPU delays the users on its core)'}; every attack request refused. Latencies in ms over all phases of a side, each request counted in the phase it was due in; the gateway's full collections counted the same way. The ratio's interval: 95% of ${pairs}-pair resamples (whole pairs drawn with replacement) fall within it.`,
     '',
-    '| attacker sends | attack requests/s | legit p50 without / with | legit p99 without / with | legit p99 with / without (target <= 1.5) | full collections without / with | legit requests failed without / with | /healthcheck p99 without / with (target <= 50 with) | refusals the attacker never read (the connection closed first) |',
+    '| attacker sends | attack requests/s | legit p50 without / with | legit p99 without / with | legit p99 with / without (target <= 1.5; 95% interval over pairs) | full collections without / with | legit requests failed without / with | /healthcheck p99 without / with (target <= 50 with) | refusals the attacker never read (the connection closed first) |',
     '|---|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
