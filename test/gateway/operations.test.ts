@@ -9,6 +9,7 @@ import { createLogger } from '../../gateway/src/log.ts';
 import { TestStack, bearer, metricValue, postGraphQL, startTestGateway, type TestGateway } from './support/gateway.ts';
 import { SHARED_REDIS_URL, deleteKeys, uniquePrefix } from './support/redis.ts';
 import { byHash, hashOf, writeManifest } from './support/trusted-documents.ts';
+import { RawConnection, requestHead } from './support/raw-http.ts';
 
 const SECURITY_HEADERS = {
   'strict-transport-security': 'max-age=63072000; includeSubDomains',
@@ -60,6 +61,25 @@ describe('health endpoints', () => {
     assert.deepEqual(body.checks, { supergraph: 'loaded', redis: 'ready', jwks: 'loaded' });
     const local = (await (await fetch(`${production.url}/readiness`)).json()) as { checks: Record<string, string> };
     assert.equal(local.checks['redis'], 'disabled', 'without REDIS_URL the in-process cache is the only one');
+  });
+});
+
+describe('connections', () => {
+  // Google's front ends reuse a connection up to 600 s after its last answer; one the gateway
+  // closed meanwhile fails the request sent on it (a 502 for the caller). Node's default is 5 s.
+  test('a kept-alive connection left idle longer than Node\'s 5 s default still carries the next request', async () => {
+    const connection = await RawConnection.open(gateway.url);
+    try {
+      connection.send(requestHead('/healthcheck', [], 'GET'));
+      const first = await connection.response();
+      assert.equal(first.status, 200);
+      assert.equal(first.headers['keep-alive'], 'timeout=620');
+      await new Promise((resolve) => setTimeout(resolve, 6_500));
+      connection.send(requestHead('/healthcheck', [], 'GET'));
+      assert.equal((await connection.response()).status, 200);
+    } finally {
+      connection.close();
+    }
   });
 });
 
