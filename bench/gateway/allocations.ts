@@ -4,14 +4,13 @@
 // runtime calls leaves about two kilobytes of garbage per request, and the garbage is paid for in
 // collections and cache misses spread over everything else.
 //
-// Each build runs alone in its own process (gateway-process.ts, compiled as the image runs it);
+// Each build runs alone in its own process (gateway-child.ts, compiled as the image runs it);
 // 50 users send the throughput benchmark's query, five at a time, over kept-alive connections:
 // a warm-up, then five rounds, each the bytes allocated in the gateway process over its requests.
 //
 //   node --import tsx bench/gateway/allocations.ts [--warmup 10000] [--requests 2000] [--rounds 5]
 //     [--builds baseline,identity,full,full-without-rate-limits,...]   (full-without-<part>: the protections without that one)
 
-import { spawn, type ChildProcess } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +18,7 @@ import { parseArgs } from 'node:util';
 import { buildGateway } from '../../gateway/build.ts';
 import { imageNodeArguments } from '../../gateway/node-arguments.ts';
 import { PROTECTION_PARTS } from '../../gateway/src/protections.ts';
+import { startGatewayChild } from './gateway-child.ts';
 import { startStandIns } from './stand-ins.ts';
 
 const { values: args } = parseArgs({
@@ -54,25 +54,10 @@ await buildGateway(bundle, join(root, 'bench', 'gateway', 'gateway-process.ts'))
 const standIns = await startStandIns();
 const tokens = await Promise.all(Array.from({ length: USERS }, (_, i) => standIns.sign(`allocations-${i}`)));
 
-function ask<T>(child: ChildProcess, message: string): Promise<T> {
-  return new Promise((resolve) => {
-    child.once('message', (m) => resolve(m as T));
-    child.send(message);
-  });
-}
-
 async function measure(build: string): Promise<number[]> {
   const options = { supabaseUrl: standIns.supabaseUrl, usersServiceUrl: standIns.usersUrl, supergraph: standIns.supergraphPath, port: 0, rateLimitPerUser: 1_000_000, rateLimitBurstPerUser: 100_000 };
-  const child = spawn(process.execPath, ['--expose-gc', ...imageNodeArguments(root), bundle, JSON.stringify(options), ...FLAGS[build]!], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
-  const url = await new Promise<URL>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d;
-      const ready = /READY (\S+)/.exec(out);
-      if (ready) resolve(new URL('/graphql', ready[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`${build}: gateway process exited with ${code}`)));
-  });
+  const gateway = await startGatewayChild({ bundle, nodeArguments: imageNodeArguments(root), options, flags: FLAGS[build]! });
+  const url = new URL('/graphql', gateway.url);
   const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   let sent = 0;
   const one = () =>
@@ -96,16 +81,13 @@ async function measure(build: string): Promise<number[]> {
   await send(warmup);
   const perRequest: number[] = [];
   for (let round = 0; round < rounds; round++) {
-    const before = await ask<{ allocatedBytes: number }>(child, 'allocated');
+    const before = await gateway.ask<{ allocatedBytes: number }>('allocated');
     await send(perRound);
-    const after = await ask<{ allocatedBytes: number }>(child, 'allocated');
+    const after = await gateway.ask<{ allocatedBytes: number }>('allocated');
     perRequest.push((after.allocatedBytes - before.allocatedBytes) / perRound);
   }
   agent.destroy();
-  await new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
+  await gateway.stop();
   return perRequest;
 }
 

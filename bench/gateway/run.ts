@@ -29,7 +29,7 @@
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomInt } from 'node:crypto';
-import { appendFileSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,6 +37,7 @@ import { parseArgs } from 'node:util';
 import { buildGateway } from '../../gateway/build.ts';
 import { imageNodeArguments } from '../../gateway/node-arguments.ts';
 import { PROTECTION_PARTS } from '../../gateway/src/protections.ts';
+import { startGatewayChild } from './gateway-child.ts';
 import { identityCodeMicroseconds } from './identity-code.ts';
 import { startStandIns, type StandIns } from './stand-ins.ts';
 
@@ -130,18 +131,11 @@ interface MemorySample {
 interface Gateway {
   url: string;
   pid: number;
-  child: ChildProcess;
   sample(): Promise<MemorySample>;
   /** Garbage collections since the last call, as flat triples [start (epoch ms), pause ms, 1 if full]. */
   collections(): Promise<number[]>;
   stop(): Promise<void>;
 }
-
-// A failed run must not leave gateways behind to disturb the next one.
-const gatewayChildren = new Set<ChildProcess>();
-process.on('exit', () => {
-  for (const child of gatewayChildren) child.kill('SIGKILL');
-});
 
 // The baseline and identity twice, each in two processes: how far two processes of one build
 // differ (each JIT optimises its own way) is the least difference between builds that means
@@ -173,40 +167,21 @@ function tsx(script: string, scriptArgs: string[], idle = false): ChildProcess {
 async function startGatewayProcess(standIns: StandIns, variant: Variant, extra: Record<string, unknown> = {}): Promise<Gateway> {
   // Rate limits that legitimate traffic never reaches: the code runs, nobody is refused.
   const options = { supabaseUrl: standIns.supabaseUrl, usersServiceUrl: standIns.usersUrl, supergraph: standIns.supergraphPath, port: 0, rateLimitPerUser: 1_000_000, rateLimitBurstPerUser: 100_000, ...extra };
-  const [file, rest] = onCore(0, [process.execPath, '--expose-gc', ...gatewayNodeArguments, gatewayBundle, JSON.stringify(options), ...VARIANT_FLAGS[variant]]);
-  const child = spawn(file, rest, { cwd: root, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
-  gatewayChildren.add(child);
-  if (process.env.GATEWAY_STDOUT) child.stdout!.on('data', (d: Buffer) => appendFileSync(process.env.GATEWAY_STDOUT!, d));
-  child.once('exit', () => gatewayChildren.delete(child));
-  const line = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d;
-      const ready = /READY (\S+) (\d+)/.exec(out);
-      if (ready) resolve(ready[0]);
-    });
-    child.once('exit', (code) => reject(new Error(`gateway process exited with ${code}`)));
+  const gateway = await startGatewayChild({
+    bundle: gatewayBundle,
+    nodeArguments: gatewayNodeArguments,
+    options,
+    flags: VARIANT_FLAGS[variant],
+    wrap: (command) => onCore(0, command),
+    cwd: root,
+    stdoutFile: process.env.GATEWAY_STDOUT,
   });
-  const [, url, pid] = line.split(' ');
   return {
-    url: url!,
-    pid: Number(pid),
-    child,
-    collections: () =>
-      new Promise<number[]>((resolve) => {
-        child.once('message', (m) => resolve((m as { collections: number[] }).collections));
-        child.send('collections');
-      }),
-    sample: () =>
-      new Promise<MemorySample>((resolve) => {
-        child.once('message', (m) => resolve(m as MemorySample));
-        child.send('sample');
-      }),
-    stop: () =>
-      new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
+    url: gateway.url,
+    pid: gateway.pid,
+    collections: async () => (await gateway.ask<{ collections: number[] }>('collections')).collections,
+    sample: () => gateway.ask<MemorySample>('sample'),
+    stop: gateway.stop,
   };
 }
 
