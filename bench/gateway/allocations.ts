@@ -4,7 +4,8 @@
 // runtime calls leaves about two kilobytes of garbage per request, and the garbage is paid for in
 // collections and cache misses spread over everything else.
 //
-// Each build runs alone in its own process (gateway-child.ts, compiled as the image runs it);
+// Each build runs alone in its own process (gateway-process.ts, compiled as the image runs it,
+// started by gateway-child.ts);
 // 50 users send the throughput benchmark's query, five at a time, over kept-alive connections:
 // a warm-up, then five rounds, each the bytes allocated in the gateway process over its requests.
 //

@@ -53,7 +53,7 @@ export interface GatewayInternals {
 }
 
 /** Longer than the 600 s Google's load balancers keep a connection to their backend open. */
-export const KEEP_ALIVE_MS = 620_000;
+const KEEP_ALIVE_MS = 620_000;
 
 export class GatewayConfigError extends Error {
   override readonly name = 'GatewayConfigError';
@@ -151,8 +151,8 @@ export async function startGateway(options: GatewayOptions, internals: GatewayIn
     afterBody(bodyLimit ? limitRequestBody(req, res, bodyLimit) : 'continue', () => (addressLimit ? afterBody(addressLimit(req, res), readBody) : readBody()));
   });
   // Google's front ends keep their connections to the gateway open up to 600 s between requests
-  // and may send the next one on any of them; Node's 5 s default closes one just as a request is
-  // on its way, which the caller sees as a 502 (or, on a pooled client, a reset connection).
+  // and may send the next one on any of them; with Node's 5 s default the gateway can close one just
+  // as a request is on its way, which the caller sees as a 502.
   // Closing idle connections is left to the front end; the timeouts of a request under way (its
   // headers within 60 s, the whole of it within 300 s) are Node's, unchanged.
   server.keepAliveTimeout = KEEP_ALIVE_MS;
