@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import semver from 'semver';
 import { imageNodeArguments } from '../gateway/node-arguments.ts';
+import { loadCatalog } from '../scripts/lib/catalog.ts';
 import { repoRoot } from './helpers/process.ts';
 import { loadWorkflows } from './workflows/helpers.ts';
 
@@ -108,4 +109,28 @@ test("the gateway image's node arguments are ones the pinned Node accepts, V8's 
   const r = spawnSync(process.execPath, [...args, '-e', 'process.stdout.write(process.version)'], { cwd: repoRoot, encoding: 'utf8' });
   assert.equal(r.status, 0, `node ${args.join(' ')} refused: ${r.stderr}`);
   assert.equal(semver.major(r.stdout), major, 'the tests run on the major the image runs');
+});
+
+test("the gateway image sizes V8's heap for the instance's memory in services.yaml", () => {
+  // Left to itself, Node.js sizes the heap from the memory it can see: 4 GB on a large machine,
+  // 256 MB in a 512 MiB container. The image says it outright, so the instance, the benchmarks
+  // and a laptop all run the gateway with the heap production has; raising the memory in
+  // services.yaml without the heap (or the heap without the memory) fails here.
+  const args = imageNodeArguments(repoRoot);
+  for (const flag of ['--max-old-space-size=', '--max-semi-space-size=']) {
+    assert.ok(args.some((a) => a.startsWith(flag)), `gateway/Dockerfile's CMD must set ${flag}<MB> (V8's heap for the instance)`);
+  }
+  const gateway = loadCatalog().services.find((s) => s.ingress === 'public');
+  assert.ok(gateway, 'services.yaml has the public gateway');
+  const memory = gateway.memory;
+  const [, amount, unit] = /^(\d+)(Mi|Gi)$/.exec(memory) ?? [];
+  assert.ok(amount, `services.yaml: gateway memory ${memory} is not a size such as 512Mi or 1Gi`);
+  const instanceMiB = Number(amount) * (unit === 'Gi' ? 1024 : 1);
+  const r = spawnSync(process.execPath, [...args, '-p', "require('node:v8').getHeapStatistics().heap_size_limit"], { cwd: repoRoot, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const heapMiB = Number(r.stdout) / 2 ** 20;
+  // The rest of the instance holds what lives outside V8's heap: socket and body buffers, the
+  // code, Node.js itself.
+  assert.ok(heapMiB <= (instanceMiB * 2) / 3, `V8's heap limit ${heapMiB.toFixed(0)} MiB leaves too little of the instance's ${memory}: keep --max-old-space-size near half of it`);
+  assert.ok(heapMiB >= instanceMiB * 0.25, `V8's heap limit ${heapMiB.toFixed(0)} MiB uses too little of the instance's ${memory}: raise --max-old-space-size to about half of it`);
 });
