@@ -7,7 +7,7 @@
 //     then their latency, one build at a time, each alone on the core while it is measured;
 //  2. the same full gateway under attack: legitimate users' latency and /healthcheck's while one
 //     attacker sends the largest refused documents as fast as they are answered, against the same
-//     traffic without the attacker;
+//     traffic while the attacker sends them to a sink instead (sink.ts), and without the attacker;
 //  3. a burst of concurrent first requests from one new user: how many users_service calls;
 //  4. resident memory while 100k distinct valid tokens of 100k users arrive, against the same
 //     traffic without tokens on the gateway without identity;
@@ -23,8 +23,8 @@
 //     [--connections 50] [--users 50] [--burst 500] [--tokens 100000] [--only throughput,latency,attack,burst,memory,code,processes]
 //     [--batches 20] [--measure 15] [--pair baseline:identity|identity:full]   (processes: how many batches of four fresh gateways, seconds each is measured, which two builds)
 //     [--full-without http-refusals,rate-limits,operation-limits,internal-fields]   (the full build without these protections, to tell what each costs)
-//     [--attacks oversized,limited,unlimited,edge] [--pairs 16] [--seed N]   (which attacks `attack` runs, all by default; how many
-//       pairs of phases without and with the attacker; the seed of their order, drawn anew each run unless given)
+//     [--attacks oversized,limited,unlimited,edge] [--groups 16] [--seed N]   (which attacks `attack` runs, all by default; how many
+//       groups of phases without the attacker, with it sending to a sink, and with it; the seed of their order, drawn anew each run unless given)
 //   GATEWAY_NODE_FLAGS="..." adds node flags to every gateway process; GATEWAY_STDOUT=<file> keeps their output.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -56,7 +56,7 @@ const { values: args } = parseArgs({
     tokens: { type: 'string', default: '100000' },
     only: { type: 'string' },
     attacks: { type: 'string', default: 'oversized,limited,unlimited,edge' },
-    pairs: { type: 'string', default: '16' },
+    groups: { type: 'string', default: '16' },
     // The attack phases' order; drawn anew each run unless given, so a run can be repeated.
     seed: { type: 'string' },
     batches: { type: 'string', default: '20' },
@@ -223,6 +223,26 @@ function runJson<T>(script: string, config: Record<string, unknown>, idle = fals
 const load = (config: Record<string, unknown>) => runJson<LoadResult>('load.ts', config);
 /** Evenly spaced requests at a fixed rate (latency measured from when each was due). */
 const paced = (config: Record<string, unknown>) => runJson<LoadResult>('paced-load.ts', config);
+interface AttackResult {
+  sent: number;
+  refused: number;
+  closed: number;
+  other: number;
+}
+/** sink.ts, at idle priority on the load's core like the attacker: it answers, and takes no cycles from the users. */
+async function startSink(documents: string): Promise<{ url: string; stop(): void }> {
+  const child = tsx('sink.ts', [documents], true);
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d;
+      const ready = /READY (\S+)/.exec(out);
+      if (ready) resolve(ready[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`sink.ts exited with ${code}`)));
+  });
+  return { url, stop: () => void child.kill() };
+}
 /** The same paced load to several gateways at once, each its own share: `rate` requests/s and `share` of the connections. */
 const pacedSideBySide = (gateways: Record<Variant, Gateway>, variants: Variant[], rate: number, share: number, seconds: number) =>
   Promise.all(variants.map((v) => paced({ url: `${gateways[v].url}/graphql`, query: QUERY, connections: Math.ceil(connections / share), rate, durationSeconds: seconds, tokens })));
@@ -263,19 +283,28 @@ const ratio = (a: number, b: number) => (a / b).toFixed(3);
 /** The p-quantile of ascending values: the smallest value at least a share p of them do not exceed. */
 const quantile = (sorted: ArrayLike<number>, p: number) => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] ?? NaN;
 /**
- * A 95% interval of the p99 ratio with / without the attacker over pairs of phases, by resampling
- * whole pairs (with replacement): where the legitimate traffic's own pauses fall, one pair or
- * another, is the chance a single run's ratio carries, and the interval shows how much of it.
+ * A 95% interval of the p99 ratio of one kind of phase to another, by resampling whole groups of
+ * phases (with replacement): where the legitimate traffic's own pauses fall, one group or another,
+ * is the chance a single run's ratio carries, and the interval shows how much of it.
  */
-function pairBootstrap(pairsOf: { on: number[]; off: number[] }[], p: number, random: () => number, resamples = 2_000): [number, number] {
+function groupBootstrap<K extends string>(groups: Record<K, number[]>[], over: K, against: K, p: number, random: () => number, resamples = 2_000): [number, number] {
   const ratios: number[] = [];
   for (let r = 0; r < resamples; r++) {
-    const picked = pairsOf.map(() => pairsOf[Math.floor(random() * pairsOf.length)]!);
-    const pool = (side: 'on' | 'off') => Float64Array.from(picked.flatMap((pair) => pair[side])).sort();
-    ratios.push(quantile(pool('on'), p) / quantile(pool('off'), p));
+    const picked = groups.map(() => groups[Math.floor(random() * groups.length)]!);
+    const pool = (kind: K) => Float64Array.from(picked.flatMap((group) => group[kind])).sort();
+    ratios.push(quantile(pool(over), p) / quantile(pool(against), p));
   }
   ratios.sort((a, b) => a - b);
   return [quantile(ratios, 0.025), quantile(ratios, 0.975)];
+}
+/** The items in an order drawn from `random` (Fisher-Yates). */
+function shuffled<T>(items: readonly T[], random: () => number): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
 }
 /** Mulberry32: the same sequence for the same seed, so a run's phase order can be repeated. */
 function seededRandom(seed: number): () => number {
@@ -489,14 +518,16 @@ if (parts.has('latency')) {
 if (parts.has('attack')) {
   type Attack = 'oversized' | 'capped';
   type Timed = LoadResult & { timeline: number[] };
+  type Phase = 'without' | 'sink' | 'with';
+  const PHASES: Phase[] = ['without', 'sink', 'with'];
   const legitRate = Math.round(rate / 2);
   // Many short phases in an order drawn at random, with the load running through all of them:
-  // the gateway's own full collections (one every 30 s or so at this rate, 100 to 300 ms each)
-  // come from the legitimate traffic and fall on either side by chance. Four long phases in
+  // the gateway's own full collections (one every few seconds at this rate under the instance's
+  // heap) come from the legitimate traffic and fall on any side by chance. Four long phases in
   // strict alternation once put every one of them in the attack phases, since their period was
   // close to a pair's, and blamed the attacker for them.
   const phaseSeconds = duration;
-  const pairs = Number(args.pairs);
+  const groups = Number(args.groups);
   const seed = args.seed === undefined ? randomInt(2 ** 31) : Number(args.seed);
   const attackerToken = await standIns.sign('attacker');
   // The front door's Cloud Armor rule (infra/modules/edge, edge_requests_per_minute) lets one
@@ -518,77 +549,80 @@ if (parts.has('attack')) {
       'full',
       scenario.rateLimitPerUser === undefined ? { rateLimitPerUser: 600, rateLimitBurstPerUser: 60 } : { rateLimitPerUser: scenario.rateLimitPerUser, rateLimitBurstPerUser: scenario.rateLimitPerUser },
     );
+    const sink = await startSink(scenario.documents);
     // Enough requests for every user's rate-limit count to be read from memory, as in steady state.
     await paced({ url: `${gw.url}/graphql`, query: QUERY, connections, rate: legitRate, durationSeconds: warmup, tokens });
     // Two seconds for the load's processes to start before the first phase.
     const startAt = Date.now() + 2_000;
-    const phases: { from: number; to: number; attacked: boolean }[] = [];
-    for (let i = 0; i < pairs; i++) {
-      const attackFirst = random() < 0.5;
-      for (const attacked of [attackFirst, !attackFirst]) {
+    const phases: { from: number; to: number; kind: Phase }[] = [];
+    for (let i = 0; i < groups; i++) {
+      for (const kind of shuffled(PHASES, random)) {
         const from = startAt + phases.length * phaseSeconds * 1000;
-        phases.push({ from, to: from + phaseSeconds * 1000, attacked });
+        phases.push({ from, to: from + phaseSeconds * 1000, kind });
       }
     }
+    const windowsOf = (kind: Phase) => phases.filter((p) => p.kind === kind).map((p) => [p.from, p.to]);
     const total = phases.length * phaseSeconds;
     await gw.collections();
-    const [legit, health, attack] = await Promise.all([
+    const [legit, health, attack, sunk] = await Promise.all([
       runJson<Timed>('paced-load.ts', { url: `${gw.url}/graphql`, query: QUERY, connections, rate: legitRate, durationSeconds: total, tokens, startAt, timeline: true }),
       runJson<Timed>('paced-load.ts', { url: `${gw.url}/healthcheck`, connections: 2, rate: 20, durationSeconds: total, tokens: [], startAt, timeline: true }),
-      runJson<{ sent: number; refused: number; closed: number; other: number }>(
-        'attack.ts',
-        { url: `${gw.url}/graphql`, token: attackerToken, windows: phases.filter((p) => p.attacked).map((p) => [p.from, p.to]), connections: 1, documents: scenario.documents, perSecond: scenario.perSecond },
-        true,
-      ),
+      runJson<AttackResult>('attack.ts', { url: `${gw.url}/graphql`, token: attackerToken, windows: windowsOf('with'), connections: 1, documents: scenario.documents, perSecond: scenario.perSecond }, true),
+      runJson<AttackResult>('attack.ts', { url: `${sink.url}/graphql`, token: attackerToken, windows: windowsOf('sink'), connections: 1, documents: scenario.documents, perSecond: scenario.perSecond }, true),
     ]);
     const collections = await gw.collections();
     await gw.stop();
+    sink.stop();
     if (attack.other > 0) throw new Error(`attack requests not refused by a limit: ${JSON.stringify(attack)}`);
     // The phases follow each other without a gap, so a moment's phase is its index.
-    const attackedAt = (at: number): boolean | undefined => phases[Math.floor((at - startAt) / (phaseSeconds * 1000))]?.attacked;
-    const side = (attacked: boolean) => {
-      const within = (at: number) => attackedAt(at) === attacked;
+    const phaseAt = (at: number) => Math.floor((at - startAt) / (phaseSeconds * 1000));
+    const kindAt = (at: number): Phase | undefined => phases[phaseAt(at)]?.kind;
+    const side = (kind: Phase) => {
       const pick = (timeline: number[]) => {
         const latencies: number[] = [];
         let failed = 0;
         for (let i = 0; i < timeline.length; i += 3) {
-          if (!within(timeline[i]!)) continue;
+          if (kindAt(timeline[i]!) !== kind) continue;
           latencies.push(timeline[i + 1]!);
           if (timeline[i + 2] === 0) failed++;
         }
         return { latencies: latencies.sort((a, b) => a - b), failed };
       };
       const full: number[] = [];
-      for (let i = 0; i < collections.length; i += 3) if (collections[i + 2] === 1 && within(collections[i]!)) full.push(collections[i + 1]!);
+      for (let i = 0; i < collections.length; i += 3) if (collections[i + 2] === 1 && kindAt(collections[i]!) === kind) full.push(collections[i + 1]!);
       return { legit: pick(legit.timeline), health: pick(health.timeline), full };
     };
-    const off = side(false);
-    const on = side(true);
+    const [without, sunkSide, withAttack] = PHASES.map(side) as [ReturnType<typeof side>, ReturnType<typeof side>, ReturnType<typeof side>];
     const q = quantile;
-    // Each legitimate latency by the pair of phases it fell in, for the interval of the ratio.
-    const byPair = Array.from({ length: pairs }, () => ({ on: [] as number[], off: [] as number[] }));
+    // Each legitimate latency by the group of phases it fell in, for the intervals of the ratios.
+    const byGroup = Array.from({ length: groups }, () => ({ without: [] as number[], sink: [] as number[], with: [] as number[] }));
     for (let i = 0; i < legit.timeline.length; i += 3) {
-      const index = Math.floor((legit.timeline[i]! - startAt) / (phaseSeconds * 1000));
+      const index = phaseAt(legit.timeline[i]!);
       const phase = phases[index];
-      if (phase) byPair[Math.floor(index / 2)]![phase.attacked ? 'on' : 'off'].push(legit.timeline[i + 1]!);
+      if (phase) byGroup[Math.floor(index / PHASES.length)]![phase.kind].push(legit.timeline[i + 1]!);
     }
-    const [low, high] = pairBootstrap(byPair, 0.99, random);
-    const interval = `${low.toFixed(2)} to ${high.toFixed(2)}`;
+    const interval = (against: Phase) => {
+      const [low, high] = groupBootstrap(byGroup, 'with', against, 0.99, random);
+      return `${low.toFixed(2)} to ${high.toFixed(2)}`;
+    };
+    const p99 = (s: ReturnType<typeof side>) => q(s.legit.latencies, 0.99);
+    const three = (f: (s: ReturnType<typeof side>) => string | number) => `${f(without)} / ${f(sunkSide)} / ${f(withAttack)}`;
     const fullCollections = (s: ReturnType<typeof side>) => (s.full.length ? `${s.full.length} (longest ${Math.max(...s.full).toFixed(0)} ms)` : '0');
+    const attackSeconds = total / PHASES.length;
     process.stderr.write(
-      `${scenario.documents}${scenario.rateLimitPerUser === 0 ? ' (no rate limit)' : ''}${scenario.perSecond ? ` (${scenario.perSecond}/s)` : ''}: legit p99 ${q(off.legit.latencies, 0.99)} / ${q(on.legit.latencies, 0.99)} ms, health p99 ${q(off.health.latencies, 0.99)} / ${q(on.health.latencies, 0.99)} ms, ratio ${ratio(q(on.legit.latencies, 0.99), q(off.legit.latencies, 0.99))} (95% over pairs ${interval}), full collections ${fullCollections(off)} / ${fullCollections(on)}, ${attack.sent} attack requests (${attack.closed} closed before their answer)${legit.errors + legit.non2xx ? `, legit failures ${legit.non2xx} non-2xx, errors ${JSON.stringify(legit.errorCodes)}` : ''}\n`,
+      `${scenario.documents}${scenario.rateLimitPerUser === 0 ? ' (no rate limit)' : ''}${scenario.perSecond ? ` (${scenario.perSecond}/s)` : ''}: legit p99 without / sink / with ${three(p99)} ms, with / sink ${ratio(p99(withAttack), p99(sunkSide))} (${interval('sink')}), with / without ${ratio(p99(withAttack), p99(without))} (${interval('without')}), health p99 with ${q(withAttack.health.latencies, 0.99)} ms, full collections ${three(fullCollections)}, ${attack.sent} attack requests (${attack.closed} closed before their answer), ${sunk.sent} to the sink${legit.errors + legit.non2xx ? `, legit failures ${legit.non2xx} non-2xx, errors ${JSON.stringify(legit.errorCodes)}` : ''}\n`,
     );
     rows.push(
-      `| ${scenario.label} | ${(attack.sent / (total / 2)).toFixed(0)} | ${q(off.legit.latencies, 0.5)} / ${q(on.legit.latencies, 0.5)} | ${q(off.legit.latencies, 0.99)} / ${q(on.legit.latencies, 0.99)} | **${ratio(q(on.legit.latencies, 0.99), q(off.legit.latencies, 0.99))}** (${interval}) | ${fullCollections(off)} / ${fullCollections(on)} | ${off.legit.failed} / ${on.legit.failed} | ${q(off.health.latencies, 0.99)} / **${q(on.health.latencies, 0.99)}** | ${attack.closed} of ${attack.sent} |`,
+      `| ${scenario.label} | ${(attack.sent / attackSeconds).toFixed(0)} / ${(sunk.sent / attackSeconds).toFixed(0)} | ${three((s) => q(s.legit.latencies, 0.5))} | ${three(p99)} | **${ratio(p99(withAttack), p99(sunkSide))}** (${interval('sink')}) | ${ratio(p99(withAttack), p99(without))} (${interval('without')}) | ${three(fullCollections)} | ${three((s) => s.legit.failed)} | ${q(without.health.latencies, 0.99)} / **${q(withAttack.health.latencies, 0.99)}** | ${attack.closed} of ${attack.sent} |`,
     );
   }
   report.push(
-    `### Under attack (identity + protections; ${legitRate} legitimate requests/s at even intervals from ${userCount} users, /healthcheck 20 times a second; ${pairs} pairs of ${phaseSeconds} s phases without and with the attacker, each pair's order drawn at random (seed ${seed}), the load running through all)`,
+    `### Under attack (identity + protections; ${legitRate} legitimate requests/s at even intervals from ${userCount} users, /healthcheck 20 times a second; ${groups} groups of three ${phaseSeconds} s phases, without the attacker, with the attacker sending to the sink, with the attacker sending to the gateway, each group's order drawn at random (seed ${seed}), the load running through all)`,
     '',
-    `One attacker: one connection with a valid token, sending as fast as it is answered (bench/gateway/attack.ts)${idlePriority ? ', at idle priority on the load\'s core (it takes the cycles the users and stand-ins leave, never theirs)' : ' (chrt missing: at normal priority, so its own CPU delays the users on its core)'}; every attack request refused. Latencies in ms over all phases of a side, each request counted in the phase it was due in; the gateway's full collections counted the same way. The ratio's interval: 95% of ${pairs}-pair resamples (whole pairs drawn with replacement) fall within it.`,
+    `One attacker: one connection with a valid token, sending as fast as it is answered (bench/gateway/attack.ts)${idlePriority ? ', at idle priority on the load\'s core (it takes the cycles the users and stand-ins leave, never theirs)' : ' (chrt missing: at normal priority, so its own CPU delays the users on its core)'}; every attack request refused. The sink phases: the same attacker sends the same documents, as fast as they are answered (the attacker's own work on its core sets the pace either way: the rates below), to a server on the load's core that answers them as the gateway does on the wire and nothing more (bench/gateway/sink.ts): loopback delivers the attacker's bytes with kernel work on the sending core, which no priority keeps from the users and stand-ins there, and on a real network that work is the attacker's machine's. With / sink is therefore what the gateway's handling of the attack costs its users; with / without adds this machine's share. Latencies in ms over all phases of a kind, each request counted in the phase it was due in; the gateway's full collections counted the same way. The ratios' intervals: 95% of ${groups}-group resamples (whole groups drawn with replacement) fall within them.`,
     '',
-    '| attacker sends | attack requests/s | legit p50 without / with | legit p99 without / with | legit p99 with / without (target <= 1.5; 95% interval over pairs) | full collections without / with | legit requests failed without / with | /healthcheck p99 without / with (target <= 50 with) | refusals the attacker never read (the connection closed first) |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| attacker sends | attack requests/s to the gateway / to the sink | legit p50 without / sink / with | legit p99 without / sink / with | legit p99 with / sink (target <= 1.5; 95% interval over groups) | legit p99 with / without (with this machine\'s share) | full collections without / sink / with | legit requests failed without / sink / with | /healthcheck p99 without / with (target <= 50 with) | refusals the attacker never read (the connection closed first) |',
+    '|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
   );
