@@ -59,7 +59,7 @@ test('a price table without a price the plan needs says which one', () => {
   assert.throws(() => estimateMonthlyCost(plan, broken), /price table 2026-08-20 has no price "memorystore_basic_gb_hour"/);
 });
 
-test('the front door adds its forwarding rule, its Cloud Armor policy and the requests it sees', async () => {
+test('the front door adds its forwarding rule, its Cloud Armor policy, the requests it sees and the alert on its refusals', async () => {
   const rendered = await renderProduction(undefined, DEPLOY_VARS, tfvarsWith({ edge_domain: '"api.mindmirror.example"', edge_only: 'true' }));
   assert.deepEqual(rendered.errors, []);
   const withEdge = estimateMonthlyCost(toPlanJson(rendered, DEPLOY_VARS) as PlanJson, table);
@@ -69,6 +69,8 @@ test('the front door adds its forwarding rule, its Cloud Armor policy and the re
   assert.equal(line(/^Load balancer \(1 forwarding rule/), 18.26);
   // $5 a policy, $1 for each of its two rules, 0.3 million requests x $0.75.
   assert.ok(Math.abs(line(/google_compute_security_policy\.this$/)! - 7.225) <= 0.006);
+  // The alert on Cloud Armor's refusals: one condition, $1.50 a month.
+  assert.ok(Math.abs(line(/google_monitoring_alert_policy\.edge_refusals\[0\]$/)! - 1.515) <= 0.006);
   const added = withEdge.total - estimateMonthlyCost(plan, table).total;
-  assert.ok(Math.abs(added - (18.26 + 7.225)) < 0.02, `the front door added ${added}`);
+  assert.ok(Math.abs(added - (18.26 + 7.225 + 1.515)) < 0.02, `the front door added ${added}`);
 });

@@ -142,6 +142,20 @@ test('the front door: Cloud Armor limits each address; edge_only closes the run.
   assert.match(JSON.stringify(hosts.find((h) => h !== 'api.mindmirror.example')), /google_cloud_run_v2_service\.this\.uri/, 'the other stays on the run.app URL (known after apply)');
   assert.deepEqual(conditionsOf(opened), ['/healthcheck failing from two or more regions', '/healthcheck through the front door failing from two or more regions']);
   assert.deepEqual(hostsOf(production).length, 1, 'without a front door, one check');
+  // Cloud Armor's refusals reach the on-call: an alert on the load balancer's request log, for
+  // this policy's denials only, at most one mail an hour, with a runbook section that exists.
+  const refusalsAlertOf = (plan: Rendered) => plan.resources.filter((r) => r.type === 'google_monitoring_alert_policy' && JSON.stringify(r.values.conditions).includes('enforcedSecurityPolicy'));
+  const [refusals] = refusalsAlertOf(opened);
+  assert.ok(refusals, 'an alert watches the front door\'s refusals');
+  const matched = (refusals.values.conditions as { condition_matched_log: { filter: string }[] }[])[0]!.condition_matched_log[0]!;
+  assert.equal(matched.filter, `resource.type="http_load_balancer" AND jsonPayload.enforcedSecurityPolicy.name="${policy.values.name}" AND jsonPayload.enforcedSecurityPolicy.outcome="DENY"`);
+  assert.equal((refusals.values.alert_strategy as { notification_rate_limit: { period: string }[] }[])[0]!.notification_rate_limit[0]!.period, '3600s');
+  const backend = opened.resources.find((r) => r.type === 'google_compute_backend_service')!;
+  assert.equal((backend.values.log_config as { enable: boolean }[])[0]!.enable, true, 'the load balancer writes the request log the alert reads');
+  const runbookLink = String(((refusals.values.documentation as { links: { url: string }[] }[])[0]!.links[0]!.url));
+  const runbook = readFileSync(join(repoRoot, 'docs/infrastructure/production-deployment.md'), 'utf8');
+  assert.ok(runbook.includes(`<a id="${runbookLink.split('#')[1]}"></a>`), `the runbook has a section for ${runbookLink}`);
+  assert.deepEqual(refusalsAlertOf(production), [], 'without a front door, no such alert');
 
   const only = await renderProduction(undefined, DEPLOY_VARS, tfvarsWith({ edge_domain: '"api.mindmirror.example"', edge_only: 'true' }));
   assert.deepEqual(only.errors, []);

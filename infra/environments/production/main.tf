@@ -340,6 +340,8 @@ module "monitoring" {
 
   # While both doors are open; with edge_only the domain is gateway_url itself.
   front_door_url = local.edge && !var.edge_only ? "https://${var.edge_domain}" : ""
+  # Its refusals raise an alert (one mail an hour at most).
+  edge_security_policy = local.edge ? module.edge["edge"].security_policy : ""
 
   depends_on = [google_project_service.required]
 }

@@ -138,3 +138,9 @@ variable "secret_rotation_subscription" {
   description = "Pub/Sub subscription that keeps Secret Manager's SECRET_ROTATE reminders (secrets module); an incident is open while one waits there."
   type        = string
 }
+
+variable "edge_security_policy" {
+  description = "Name of the front door's Cloud Armor policy (infra/modules/edge), whose refusals raise an alert; empty when there is no front door."
+  type        = string
+  default     = ""
+}
