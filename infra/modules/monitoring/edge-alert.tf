@@ -20,7 +20,7 @@ resource "google_monitoring_alert_policy" "edge_refusals" {
     display_name = "Requests denied by ${var.edge_security_policy}"
     condition_matched_log {
       filter = "resource.type=\"http_load_balancer\" AND jsonPayload.enforcedSecurityPolicy.name=\"${var.edge_security_policy}\" AND jsonPayload.enforcedSecurityPolicy.outcome=\"DENY\""
-      # The incident names the address refused and whether it was over the limit or banned.
+      # The incident names the address refused and the rule's action (RATE_BASED_BAN).
       label_extractors = {
         address = "EXTRACT(httpRequest.remoteIp)"
         action  = "EXTRACT(jsonPayload.enforcedSecurityPolicy.configuredAction)"
